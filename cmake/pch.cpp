@@ -1,0 +1,1 @@
+// Anchors the shared precompiled header (LibTorch and JSON) that every target reuses.

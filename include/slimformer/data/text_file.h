@@ -1,0 +1,13 @@
+// Reading text corpora: plain or gzip-compressed (by content, not by name), one item per line.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace slimformer::data {
+
+// All lines of a file without their line ends; a UserError naming the file if it cannot be
+// read or is not valid gzip.
+std::vector<std::string> read_lines(const std::string& path);
+
+}  // namespace slimformer::data

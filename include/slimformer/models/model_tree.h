@@ -1,0 +1,36 @@
+// The model tree: every model exposes its sublayers by path, in order, and can read and write
+// its whole state as a flat map keyed by the same paths. Methods work only through this API.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "slimformer/core/safetensors.h"
+#include "slimformer/nn/sublayer.h"
+
+namespace slimformer::models {
+
+class ModelTree {
+ public:
+  virtual ~ModelTree() = default;
+  // Every sublayer in forward order, removed ones included (they report removed()).
+  virtual std::vector<nn::Sublayer> sublayers() = 0;
+  // The LibTorch module that holds all parameters.
+  virtual torch::nn::Module& module() = 0;
+  // Removes a sublayer physically and records it in the model's config.
+  virtual void remove(const std::string& path) = 0;
+
+  // The sublayer at `path`; a UserError listing the valid paths if there is none.
+  nn::Sublayer sublayer(const std::string& path);
+
+  // Parameters and persistent buffers by path.
+  core::TensorMap state();
+  // Strict: every parameter must be present with its shape, and nothing else. `source` names
+  // the file in errors.
+  void load_state(const core::TensorMap& tensors, const std::string& source);
+  int64_t num_parameters();
+};
+
+}  // namespace slimformer::models

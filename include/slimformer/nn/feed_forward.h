@@ -1,0 +1,32 @@
+// Feed-forward blocks: position-wise two-layer networks, fc2(dropout(act(fc1(x)))).
+#pragma once
+
+#include "slimformer/nn/block.h"
+
+namespace slimformer::nn {
+
+struct FeedForwardOptions {
+  int64_t embed_dim = 512;
+  int64_t hidden_dim = 2048;
+  std::string activation = "relu";  // relu | gelu | silu
+  double dropout = 0.0;             // after the activation
+};
+
+class FeedForwardImpl : public BlockImpl {
+ public:
+  explicit FeedForwardImpl(const FeedForwardOptions& options);
+  torch::Tensor forward(const torch::Tensor& x, const BlockContext& context) override;
+  std::string kind() const override { return "ffn"; }
+
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+
+ private:
+  FeedForwardOptions options_;
+  torch::nn::Dropout dropout_{nullptr};
+};
+TORCH_MODULE(FeedForward);
+
+// Applies a named activation; throws std::invalid_argument for an unknown name.
+torch::Tensor activate(const torch::Tensor& x, const std::string& name);
+
+}  // namespace slimformer::nn

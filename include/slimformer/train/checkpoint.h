@@ -1,0 +1,53 @@
+// Checkpoints are directories readable without slimformer:
+//   config.json          architecture (Hugging Face-like keys)
+//   model.safetensors    parameters, keyed by model-tree path
+//   init.safetensors     the initial parameters of the training run
+//   tokenizer.model      the sentencepiece vocabulary
+//   slimformer.json      what produced it: command, options, metrics
+//   training_state/      optimizer, progress and RNG state, for exact resume (training only)
+// Every directory is written under a temporary name and renamed into place.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "slimformer/core/safetensors.h"
+#include "slimformer/data/vocab.h"
+#include "slimformer/models/seq2seq.h"
+
+namespace slimformer::train {
+
+inline constexpr char kConfigFile[] = "config.json";
+inline constexpr char kModelFile[] = "model.safetensors";
+inline constexpr char kInitFile[] = "init.safetensors";
+inline constexpr char kTokenizerFile[] = "tokenizer.model";
+inline constexpr char kRecordFile[] = "slimformer.json";
+inline constexpr char kTrainingStateDir[] = "training_state";
+// slimformer.json "init" value of a checkpoint whose initial parameters are not stored because
+// they are exactly those of a fresh model built from config.json (seeded by init_seed).
+inline constexpr char kInitFromSeed[] = "init_seed";
+
+struct Seq2SeqCheckpoint {
+  models::Seq2SeqTransformer model{nullptr};
+  data::Vocab vocab;
+  core::TensorMap init;  // empty when the checkpoint has none
+  nlohmann::json record;
+};
+
+// Loads a translation checkpoint onto `device`; float16/bfloat16 weights are widened to float32.
+Seq2SeqCheckpoint load_seq2seq(const std::filesystem::path& dir, const torch::Device& device);
+
+// Writes the model files into `dir` (which must exist; callers write into a temporary
+// directory). `dtype` is the storage type of the weights (float32 by default).
+void write_model_files(const std::filesystem::path& dir, models::Seq2SeqTransformerImpl& model,
+                       const core::TensorMap& init, const data::Vocab& vocab,
+                       const nlohmann::json& record, torch::ScalarType dtype = torch::kFloat32);
+
+// The initial parameters of a model trained from scratch: a fresh model from the same config.
+core::TensorMap regenerate_init(const models::TransformerConfig& config);
+
+// Converts every floating tensor to `dtype` on the CPU.
+core::TensorMap cast_tensors(const core::TensorMap& tensors, torch::ScalarType dtype);
+
+}  // namespace slimformer::train

@@ -1,0 +1,80 @@
+// The training loop shared by every model family: Adam/AdamW, learning-rate schedule, gradient
+// accumulation and clipping, validation every N updates, best-checkpoint keeping, early
+// stopping, exact resume and saving on interruption. What is trained comes from a TrainingTask.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "slimformer/models/model_tree.h"
+#include "slimformer/train/schedule.h"
+
+namespace slimformer::train {
+
+struct TrainOptions {
+  std::string optimizer = "adam";  // adam | adamw
+  double beta1 = 0.9, beta2 = 0.98, adam_eps = 1e-9, weight_decay = 0.0;
+  ScheduleOptions schedule;
+  int64_t max_steps = 10000;  // optimizer updates
+  int64_t max_epochs = 0;     // 0: no limit
+  int64_t update_freq = 1;    // batches accumulated per update
+  double clip_norm = 0.0;     // 0: no clipping
+  int64_t validate_every = 1000;
+  int64_t patience = 0;  // validations without improvement before stopping; 0: never
+  int64_t log_every = 50;
+  int64_t seed = 1;
+  std::filesystem::path output_dir = "runs/train";
+  bool resume = false;
+  const std::atomic<bool>* stop_requested = nullptr;  // set by a signal handler
+};
+
+struct LossValue {
+  torch::Tensor loss_sum;  // backpropagated
+  double report_sum = 0;   // summed per-token loss to report (e.g. unsmoothed NLL)
+  int64_t tokens = 0;
+};
+
+using Metrics = std::map<std::string, double>;
+
+class TrainingTask {
+ public:
+  virtual ~TrainingTask() = default;
+  virtual models::ModelTree& model() = 0;
+  // Batches of epoch `epoch` in a fixed order derived from the seed, so resume is exact.
+  virtual int64_t num_batches(int64_t epoch) = 0;
+  virtual LossValue batch_loss(int64_t epoch, int64_t index) = 0;
+  virtual Metrics validate() = 0;
+  // The metric that picks the best checkpoint, and its direction.
+  virtual std::string primary_metric() const = 0;
+  virtual bool higher_is_better() const = 0;
+  // Writes config, weights, init weights and tokenizer into an existing directory.
+  virtual void write_model(const std::filesystem::path& dir, const nlohmann::json& record) = 0;
+};
+
+struct TrainProgress {
+  int64_t step = 0, max_steps = 0, epoch = 0;
+  double loss = 0, learning_rate = 0, tokens_per_second = 0, elapsed_seconds = 0;
+};
+
+struct TrainCallbacks {
+  std::function<void(const TrainProgress&)> on_progress;
+  std::function<void(int64_t step, const Metrics&)> on_validation;
+};
+
+struct TrainResult {
+  int64_t steps = 0;
+  Metrics best;
+  double seconds = 0;
+  double tokens_per_second = 0;
+  std::string stop_reason;
+};
+
+// Runs training; writes <output_dir>/last (resumable), <output_dir>/best and
+// <output_dir>/train_log.jsonl. Throws core::Interrupted after saving when stop is requested.
+TrainResult run_training(TrainingTask& task, const TrainOptions& options,
+                         const nlohmann::json& run_record, const TrainCallbacks& callbacks = {});
+
+}  // namespace slimformer::train

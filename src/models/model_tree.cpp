@@ -1,0 +1,62 @@
+#include "slimformer/models/model_tree.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "slimformer/core/error.h"
+
+namespace slimformer::models {
+
+nn::Sublayer ModelTree::sublayer(const std::string& path) {
+  std::vector<std::string> known;
+  for (auto& s : sublayers()) {
+    if (s->path() == path) return s;
+    known.push_back(s->path());
+  }
+  std::string hint = known.size() > 4
+                         ? fmt::format("{}, {}, ..., {}", known[0], known[1], known.back())
+                         : fmt::format("{}", fmt::join(known, ", "));
+  throw core::UserError(fmt::format("no sublayer {} in this model (paths: {})", path, hint));
+}
+
+core::TensorMap ModelTree::state() {
+  core::TensorMap out;
+  for (const auto& item : module().named_parameters()) out[item.key()] = item.value();
+  for (const auto& item : module().named_buffers()) out[item.key()] = item.value();
+  return out;
+}
+
+void ModelTree::load_state(const core::TensorMap& tensors, const std::string& source) {
+  torch::NoGradGuard no_grad;
+  auto own = module().named_parameters();
+  size_t matched = 0;
+  for (auto& item : own) {
+    auto it = tensors.find(item.key());
+    if (it == tensors.end())
+      throw core::UserError(fmt::format("{}: missing tensor {}", source, item.key()));
+    if (it->second.sizes() != item.value().sizes())
+      throw core::UserError(fmt::format("{}: tensor {} has shape {} but the model expects {}",
+                                        source, item.key(), it->second.sizes(),
+                                        item.value().sizes()));
+    item.value().copy_(it->second);
+    ++matched;
+  }
+  for (auto& item : module().named_buffers()) {
+    auto it = tensors.find(item.key());
+    if (it != tensors.end()) item.value().copy_(it->second), ++matched;
+  }
+  if (matched != tensors.size()) {
+    for (const auto& [key, tensor] : tensors)
+      if (!own.contains(key) && !module().named_buffers().contains(key))
+        throw core::UserError(
+            fmt::format("{}: unexpected tensor {} (not in this model)", source, key));
+  }
+}
+
+int64_t ModelTree::num_parameters() {
+  int64_t n = 0;
+  for (const auto& p : module().parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace slimformer::models

@@ -1,0 +1,138 @@
+#include "slimformer/models/transformer_config.h"
+
+#include <fmt/format.h>
+
+#include "slimformer/core/error.h"
+#include "slimformer/core/files.h"
+
+namespace slimformer::models {
+
+using nlohmann::json;
+
+json TransformerConfig::to_json() const {
+  return json{{"model_type", model_type},
+              {"vocab_size", vocab_size},
+              {"d_model", d_model},
+              {"encoder_layers", encoder_layers},
+              {"decoder_layers", decoder_layers},
+              {"encoder_attention_heads", encoder_attention_heads},
+              {"decoder_attention_heads", decoder_attention_heads},
+              {"encoder_ffn_dim", encoder_ffn_dim},
+              {"decoder_ffn_dim", decoder_ffn_dim},
+              {"dropout", dropout},
+              {"attention_dropout", attention_dropout},
+              {"activation_dropout", activation_dropout},
+              {"activation_function", activation_function},
+              {"normalize_before", normalize_before},
+              {"position_embedding", position_embedding},
+              {"max_position_embeddings", max_position_embeddings},
+              {"share_embeddings", share_embeddings},
+              {"tie_word_embeddings", tie_word_embeddings},
+              {"scale_embedding", scale_embedding},
+              {"pad_token_id", pad_token_id},
+              {"unk_token_id", unk_token_id},
+              {"bos_token_id", bos_token_id},
+              {"eos_token_id", eos_token_id},
+              {"init_seed", init_seed},
+              {"removed_sublayers", removed_sublayers}};
+}
+
+namespace {
+
+template <typename T>
+void read_field(const json& j, const char* key, T& out, const std::string& source) {
+  if (!j.contains(key)) return;  // absent: keep the default
+  try {
+    out = j.at(key).get<T>();
+  } catch (const json::exception&) {
+    throw core::UserError(
+        fmt::format("{}: field {} has the wrong type: {}", source, key, j.at(key).dump()));
+  }
+}
+
+}  // namespace
+
+TransformerConfig TransformerConfig::from_json(const json& j, const std::string& source) {
+  if (!j.is_object()) throw core::UserError(fmt::format("{}: expected a JSON object", source));
+  TransformerConfig c;
+  read_field(j, "model_type", c.model_type, source);
+  read_field(j, "vocab_size", c.vocab_size, source);
+  read_field(j, "d_model", c.d_model, source);
+  read_field(j, "encoder_layers", c.encoder_layers, source);
+  read_field(j, "decoder_layers", c.decoder_layers, source);
+  read_field(j, "encoder_attention_heads", c.encoder_attention_heads, source);
+  read_field(j, "decoder_attention_heads", c.decoder_attention_heads, source);
+  read_field(j, "encoder_ffn_dim", c.encoder_ffn_dim, source);
+  read_field(j, "decoder_ffn_dim", c.decoder_ffn_dim, source);
+  read_field(j, "dropout", c.dropout, source);
+  read_field(j, "attention_dropout", c.attention_dropout, source);
+  read_field(j, "activation_dropout", c.activation_dropout, source);
+  read_field(j, "activation_function", c.activation_function, source);
+  read_field(j, "normalize_before", c.normalize_before, source);
+  read_field(j, "position_embedding", c.position_embedding, source);
+  read_field(j, "max_position_embeddings", c.max_position_embeddings, source);
+  read_field(j, "share_embeddings", c.share_embeddings, source);
+  read_field(j, "tie_word_embeddings", c.tie_word_embeddings, source);
+  read_field(j, "scale_embedding", c.scale_embedding, source);
+  read_field(j, "pad_token_id", c.pad_token_id, source);
+  read_field(j, "unk_token_id", c.unk_token_id, source);
+  read_field(j, "bos_token_id", c.bos_token_id, source);
+  read_field(j, "eos_token_id", c.eos_token_id, source);
+  read_field(j, "init_seed", c.init_seed, source);
+  read_field(j, "removed_sublayers", c.removed_sublayers, source);
+  c.validate(source);
+  return c;
+}
+
+void TransformerConfig::validate(const std::string& source) const {
+  auto fail = [&](const std::string& field, const std::string& expectation, const json& given) {
+    throw core::UserError(
+        fmt::format("{}: {} {}, got {}", source, field, expectation, given.dump()));
+  };
+  if (model_type != "seq2seq") fail("model_type", "must be seq2seq", model_type);
+  if (vocab_size < 4) fail("vocab_size", "must be >= 4", vocab_size);
+  if (d_model < 1) fail("d_model", "must be >= 1", d_model);
+  if (d_model % 2) fail("d_model", "must be even (sinusoidal positions)", d_model);
+  if (encoder_layers < 0) fail("encoder_layers", "must be >= 0", encoder_layers);
+  if (decoder_layers < 1) fail("decoder_layers", "must be >= 1", decoder_layers);
+  if (encoder_attention_heads < 1 || d_model % encoder_attention_heads)
+    fail("encoder_attention_heads", fmt::format("must divide d_model {}", d_model),
+         encoder_attention_heads);
+  if (decoder_attention_heads < 1 || d_model % decoder_attention_heads)
+    fail("decoder_attention_heads", fmt::format("must divide d_model {}", d_model),
+         decoder_attention_heads);
+  if (encoder_ffn_dim < 1) fail("encoder_ffn_dim", "must be >= 1", encoder_ffn_dim);
+  if (decoder_ffn_dim < 1) fail("decoder_ffn_dim", "must be >= 1", decoder_ffn_dim);
+  for (auto [name, p] : {std::pair{"dropout", dropout},
+                         {"attention_dropout", attention_dropout},
+                         {"activation_dropout", activation_dropout}})
+    if (p < 0 || p >= 1) fail(name, "must be in [0, 1)", p);
+  if (activation_function != "relu" && activation_function != "gelu" &&
+      activation_function != "silu")
+    fail("activation_function", "must be relu, gelu or silu", activation_function);
+  if (position_embedding != "sinusoidal" && position_embedding != "learned")
+    fail("position_embedding", "must be sinusoidal or learned", position_embedding);
+  if (max_position_embeddings < 2)
+    fail("max_position_embeddings", "must be >= 2", max_position_embeddings);
+  for (auto [name, id] : {std::pair{"pad_token_id", pad_token_id},
+                          {"unk_token_id", unk_token_id},
+                          {"bos_token_id", bos_token_id},
+                          {"eos_token_id", eos_token_id}})
+    if (id < 0 || id >= vocab_size) fail(name, fmt::format("must be in [0, {})", vocab_size), id);
+}
+
+TransformerConfig TransformerConfig::load(const std::string& path) {
+  json j;
+  try {
+    j = json::parse(core::read_file(path));
+  } catch (const json::parse_error& e) {
+    throw core::UserError(fmt::format("{}: malformed JSON: {}", path, e.what()));
+  }
+  return from_json(j, path);
+}
+
+void TransformerConfig::save(const std::string& path) const {
+  core::write_text_atomically(path, to_json().dump(2) + "\n");
+}
+
+}  // namespace slimformer::models

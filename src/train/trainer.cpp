@@ -1,0 +1,244 @@
+#include "slimformer/train/trainer.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "slimformer/core/error.h"
+#include "slimformer/core/files.h"
+#include "slimformer/core/safetensors.h"
+#include "slimformer/train/checkpoint.h"
+
+namespace slimformer::train {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct LoopState {
+  int64_t step = 0, epoch = 0, batch_index = 0, bad_validations = 0;
+  double elapsed_seconds = 0, tokens_seen = 0;
+  bool has_best = false;
+  Metrics best;
+
+  json to_json() const {
+    return {{"step", step},
+            {"epoch", epoch},
+            {"batch_index", batch_index},
+            {"bad_validations", bad_validations},
+            {"elapsed_seconds", elapsed_seconds},
+            {"tokens_seen", tokens_seen},
+            {"has_best", has_best},
+            {"best", best}};
+  }
+  static LoopState from_json(const json& j) {
+    LoopState s;
+    s.step = j.at("step"), s.epoch = j.at("epoch"), s.batch_index = j.at("batch_index");
+    s.bad_validations = j.at("bad_validations"), s.elapsed_seconds = j.at("elapsed_seconds");
+    s.tokens_seen = j.at("tokens_seen"), s.has_best = j.at("has_best");
+    s.best = j.at("best").get<Metrics>();
+    return s;
+  }
+};
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o,
+                                                        std::vector<torch::Tensor> params) {
+  if (o.optimizer == "adamw")
+    return std::make_unique<torch::optim::AdamW>(params,
+                                                 torch::optim::AdamWOptions(o.schedule.peak_lr)
+                                                     .betas({o.beta1, o.beta2})
+                                                     .eps(o.adam_eps)
+                                                     .weight_decay(o.weight_decay));
+  if (o.optimizer == "adam")
+    return std::make_unique<torch::optim::Adam>(params,
+                                                torch::optim::AdamOptions(o.schedule.peak_lr)
+                                                    .betas({o.beta1, o.beta2})
+                                                    .eps(o.adam_eps)
+                                                    .weight_decay(o.weight_decay));
+  throw core::UserError(fmt::format("optimizer must be adam or adamw, got {}", o.optimizer));
+}
+
+void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+}
+
+torch::Tensor cpu_rng_state() {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
+}
+
+void set_cpu_rng_state(const torch::Tensor& state) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+
+bool improved(const Metrics& now, const Metrics& best, const std::string& key, bool higher) {
+  if (!now.count(key)) return false;
+  if (!best.count(key)) return true;
+  return higher ? now.at(key) > best.at(key) : now.at(key) < best.at(key);
+}
+
+}  // namespace
+
+TrainResult run_training(TrainingTask& task, const TrainOptions& options, const json& run_record,
+                         const TrainCallbacks& callbacks) {
+  auto& module = task.model().module();
+  auto optimizer = make_optimizer(options, module.parameters());
+  const fs::path out = options.output_dir;
+  const fs::path last_dir = out / "last", best_dir = out / "best";
+  fs::create_directories(out);
+
+  LoopState state;
+  if (options.resume) {
+    const fs::path ts = last_dir / kTrainingStateDir;
+    if (!fs::exists(ts / "state.json"))
+      throw core::UserError(fmt::format("--resume: {} has no resumable checkpoint (no {})",
+                                        out.string(), (ts / "state.json").string()));
+    auto weights = core::load_safetensors(last_dir / kModelFile);
+    task.model().load_state(weights, (last_dir / kModelFile).string());
+    torch::load(*optimizer, (ts / "optimizer.pt").string());
+    state = LoopState::from_json(json::parse(core::read_file(ts / "state.json")));
+    set_cpu_rng_state(core::load_safetensors(ts / "rng.safetensors").at("cpu"));
+  }
+
+  std::ofstream log(out / "train_log.jsonl", std::ios::app);
+  auto write_log = [&](json entry) { log << entry.dump() << '\n' << std::flush; };
+
+  auto record_with = [&](const Metrics& metrics) {
+    json r = run_record;
+    r["step"] = state.step;
+    r["metrics"] = metrics;
+    return r;
+  };
+  auto save_last = [&](const Metrics& metrics) {
+    core::write_directory_atomically(last_dir, [&](const fs::path& tmp) {
+      task.write_model(tmp, record_with(metrics));
+      fs::create_directories(tmp / kTrainingStateDir);
+      torch::save(*optimizer, (tmp / kTrainingStateDir / "optimizer.pt").string());
+      core::write_text_atomically(tmp / kTrainingStateDir / "state.json", state.to_json().dump(2));
+      core::save_safetensors(tmp / kTrainingStateDir / "rng.safetensors",
+                             {{"cpu", cpu_rng_state()}});
+    });
+  };
+
+  Metrics last_metrics;
+  int64_t last_validated = -1;
+  auto validate = [&] {
+    module.eval();
+    last_metrics = task.validate();
+    module.train();
+    last_validated = state.step;
+    json entry = {{"event", "validation"}, {"step", state.step}, {"epoch", state.epoch}};
+    for (const auto& [k, v] : last_metrics) entry[k] = v;
+    write_log(entry);
+    if (callbacks.on_validation) callbacks.on_validation(state.step, last_metrics);
+    if (improved(last_metrics, state.best, task.primary_metric(), task.higher_is_better())) {
+      state.best = last_metrics;
+      state.has_best = true;
+      state.bad_validations = 0;
+      core::write_directory_atomically(
+          best_dir, [&](const fs::path& tmp) { task.write_model(tmp, record_with(last_metrics)); });
+    } else {
+      ++state.bad_validations;
+    }
+  };
+
+  module.train();
+  const auto session_start = std::chrono::steady_clock::now();
+  const double elapsed_before = state.elapsed_seconds;
+  auto now_elapsed = [&] {
+    return elapsed_before +
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start).count();
+  };
+  double window_loss = 0, window_tokens = 0;
+  auto window_start = std::chrono::steady_clock::now();
+  std::string stop_reason = "max_steps";
+
+  auto epochs_left = [&] { return options.max_epochs <= 0 || state.epoch < options.max_epochs; };
+  bool stop = false;
+  while (!stop && state.step < options.max_steps && epochs_left()) {
+    const int64_t batches = task.num_batches(state.epoch);
+    while (state.batch_index < batches && state.step < options.max_steps) {
+      optimizer->zero_grad();
+      double report = 0;
+      int64_t tokens = 0;
+      for (int64_t u = 0; u < options.update_freq && state.batch_index < batches; ++u) {
+        LossValue value = task.batch_loss(state.epoch, state.batch_index++);
+        value.loss_sum.backward();
+        report += value.report_sum;
+        tokens += value.tokens;
+      }
+      if (tokens == 0) continue;
+      // Gradients of the summed loss, normalized per target token over the whole update.
+      for (auto& p : module.parameters())
+        if (p.grad().defined()) p.grad().div_(double(tokens));
+      if (options.clip_norm > 0)
+        torch::nn::utils::clip_grad_norm_(module.parameters(), options.clip_norm);
+      const double lr = learning_rate(options.schedule, state.step + 1);
+      set_learning_rate(*optimizer, lr);
+      optimizer->step();
+      ++state.step;
+      state.tokens_seen += tokens;
+      window_loss += report, window_tokens += tokens;
+
+      if (state.step % options.log_every == 0 || state.step == options.max_steps) {
+        double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
+        TrainProgress progress{state.step,   options.max_steps,
+                               state.epoch,  window_loss / window_tokens,
+                               lr,           window_tokens / std::max(seconds, 1e-9),
+                               now_elapsed()};
+        write_log({{"event", "train"},
+                   {"step", progress.step},
+                   {"epoch", progress.epoch},
+                   {"loss", progress.loss},
+                   {"lr", lr},
+                   {"tokens_per_second", progress.tokens_per_second},
+                   {"elapsed_seconds", progress.elapsed_seconds}});
+        if (callbacks.on_progress) callbacks.on_progress(progress);
+        window_loss = window_tokens = 0;
+        window_start = std::chrono::steady_clock::now();
+      }
+      if (options.validate_every > 0 && state.step % options.validate_every == 0) {
+        validate();
+        state.elapsed_seconds = now_elapsed();
+        save_last(last_metrics);
+        if (options.patience > 0 && state.bad_validations >= options.patience) {
+          stop = true;
+          stop_reason = "early_stopping";
+          break;
+        }
+      }
+      if (options.stop_requested && options.stop_requested->load()) {
+        state.elapsed_seconds = now_elapsed();
+        save_last(last_metrics);
+        write_log({{"event", "interrupted"}, {"step", state.step}});
+        throw core::Interrupted(
+            fmt::format("interrupted at step {}; resume with --resume", state.step));
+      }
+    }
+    if (!stop && state.batch_index >= batches) {
+      ++state.epoch;
+      state.batch_index = 0;
+      if (!epochs_left()) stop_reason = "max_epochs";
+    }
+  }
+  if (last_validated != state.step) validate();
+  state.elapsed_seconds = now_elapsed();
+  save_last(last_metrics);
+  write_log({{"event", "done"}, {"step", state.step}, {"reason", stop_reason}});
+
+  TrainResult result;
+  result.steps = state.step;
+  result.best = state.best;
+  result.seconds = state.elapsed_seconds;
+  result.tokens_per_second = state.tokens_seen / std::max(state.elapsed_seconds, 1e-9);
+  result.stop_reason = stop_reason;
+  return result;
+}
+
+}  // namespace slimformer::train

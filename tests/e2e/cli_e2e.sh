@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# End-to-end checks of the slimformer program on the bundled data: train, resume, interrupt,
+# info, translate, evaluate, and the one-line errors for bad input.
+# Usage: cli_e2e.sh SLIMFORMER SOURCE_DIR
+set -uo pipefail
+bin=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+check() {  # check NAME CONDITION...
+  local name=$1
+  shift
+  if "$@"; then echo "ok: $name"; else echo "FAILED: $name"; failures=$((failures + 1)); fi
+}
+expect_error() {  # expect_error NAME EXIT_CODE MESSAGE -- COMMAND...
+  local name=$1 code=$2 message=$3
+  shift 4
+  local out rc
+  out=$("$@" 2>&1 >/dev/null)
+  rc=$?
+  if [[ $rc -eq $code && "$out" == *"$message"* ]]; then
+    echo "ok: $name"
+  else
+    echo "FAILED: $name (exit $rc, stderr: $out)"
+    failures=$((failures + 1))
+  fi
+}
+
+# A small corpus from the bundled Multi30k.
+zcat "$src/data/multi30k/train.en.gz" | head -n 3000 >"$work/train.en"
+zcat "$src/data/multi30k/train.de.gz" | head -n 3000 >"$work/train.de"
+zcat "$src/data/multi30k/val.en.gz" | head -n 40 >"$work/val.en"
+zcat "$src/data/multi30k/val.de.gz" | head -n 40 >"$work/val.de"
+tiny=(--train-src "$work/train.en" --train-tgt "$work/train.de" --valid-src "$work/val.en"
+  --valid-tgt "$work/val.de" --vocab-size 500 --d-model 32 --encoder-layers 2 --decoder-layers 2
+  --encoder-attention-heads 4 --decoder-attention-heads 4 --encoder-ffn-dim 64 --decoder-ffn-dim 64
+  --warmup-steps 5 --max-tokens 600 --bleu-samples 8 --log-every 2)
+
+"$bin" doctor --size 256 >"$work/doctor.txt" 2>&1
+check "doctor reports the BLAS library" grep -q "^blas " "$work/doctor.txt"
+check "doctor runs on OpenBLAS" grep -q "openblas" "$work/doctor.txt"
+
+"$bin" train "${tiny[@]}" --max-steps 6 --validate-every 3 --output "$work/run" >"$work/train.txt" 2>&1
+check "train exits 0" test $? -eq 0
+check "train writes results.json" test -f "$work/run/results.json"
+check "train keeps best and last" test -f "$work/run/best/model.safetensors" -a -f "$work/run/last/training_state/state.json"
+check "train logs JSON lines" grep -q '"event":"validation"' "$work/run/train_log.jsonl"
+
+"$bin" train "${tiny[@]}" --max-steps 8 --validate-every 3 --output "$work/run" --resume >"$work/resume.txt" 2>&1
+check "resume continues to the new step limit" grep -q '"step":8' "$work/run/train_log.jsonl"
+check "resume does not start over" bash -c "! grep -q 'training a bpe vocabulary' '$work/resume.txt'"
+
+"$bin" info "$work/run/last" >"$work/info.txt" 2>&1
+check "info lists sublayer paths" grep -q "decoder.layers.1.cross_attn" "$work/info.txt"
+
+echo "A dog runs on the beach." | "$bin" translate "$work/run/last" --beam 2 >"$work/hyp.txt" 2>"$work/translate.err"
+check "translate writes one line per input" test "$(wc -l <"$work/hyp.txt")" -eq 1
+
+"$bin" evaluate --hyp "$work/val.de" --ref "$work/val.de" >"$work/eval.txt" 2>&1
+check "evaluate scores identical text at 100 BLEU" grep -q "^BLEU = 100.00" "$work/eval.txt"
+check "evaluate prints the sacreBLEU signature" grep -q "tok:13a|smooth:exp" "$work/eval.txt"
+"$bin" evaluate "$work/run/last" --src "$work/val.en" --ref "$work/val.de" --beam 1 --output "$work/eval" >/dev/null 2>&1
+check "evaluate decodes and writes results.json" test -f "$work/eval/results.json"
+
+# Ctrl-C saves a resumable checkpoint and exits 130.
+"$bin" train "${tiny[@]}" --max-steps 100000 --validate-every 0 --output "$work/sigint" >"$work/sigint.txt" 2>&1 &
+pid=$!
+for _ in $(seq 1 120); do
+  grep -q '"event":"train"' "$work/sigint/train_log.jsonl" 2>/dev/null && break
+  sleep 0.5
+done
+kill -INT $pid
+wait $pid
+check "Ctrl-C exits 130" test $? -eq 130
+check "Ctrl-C leaves a resumable checkpoint" test -f "$work/sigint/last/training_state/state.json"
+
+# Bad input: one line naming the file, field or option; exit 1.
+printf 'train:\n  lr: 0.1\n  lrr: 0.2\n' >"$work/bad.yaml"
+expect_error "unknown recipe field" 1 "error: $work/bad.yaml:3: unknown field train.lrr" -- \
+  "$bin" train --config "$work/bad.yaml"
+printf 'train:\n  max_steps: -5\n' >"$work/neg.yaml"
+expect_error "out-of-range recipe value" 1 "error: $work/neg.yaml:2: train.max_steps must be >= 1, got -5" -- \
+  "$bin" train "${tiny[@]}" --config "$work/neg.yaml" --output "$work/neg"
+head -n 10 "$work/val.de" >"$work/short.de"
+expect_error "mismatched parallel files" 1 "has 40 lines but $work/short.de has 10" -- \
+  "$bin" train "${tiny[@]}" --valid-tgt "$work/short.de" --output "$work/mismatch" --vocab "$work/run/last/tokenizer.model"
+expect_error "missing checkpoint" 1 "error: $work/none: not a checkpoint directory" -- "$bin" info "$work/none"
+expect_error "bad device" 1 "error: --device must be cpu or cuda, got tpu" -- "$bin" translate "$work/run/last" --device tpu
+cp -r "$work/run/last" "$work/broken"
+head -c 100 "$work/run/last/model.safetensors" >"$work/broken/model.safetensors"
+expect_error "truncated weights" 1 "points past the end of the file" -- "$bin" info "$work/broken"
+
+echo "$failures failed"
+[[ $failures -eq 0 ]]

@@ -1,0 +1,22 @@
+// Each command registers its subcommand and the callback that runs it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+
+namespace slimformer::tools {
+
+// Set by SIGINT/SIGTERM; long commands save and exit 130 when they see it.
+extern std::atomic<bool> g_stop_requested;
+
+void register_doctor(CLI::App& app);
+void register_info(CLI::App& app);
+void register_vocab(CLI::App& app);
+void register_train(CLI::App& app);
+void register_translate(CLI::App& app);
+void register_evaluate(CLI::App& app);
+void register_bench(CLI::App& app);
+void register_quickstart(CLI::App& app);
+void register_export(CLI::App& app);
+
+}  // namespace slimformer::tools

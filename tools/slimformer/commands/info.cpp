@@ -1,0 +1,36 @@
+// slimformer info: a checkpoint's architecture and its model tree, with paths and parameter counts.
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "options.h"
+#include "slimformer/train/checkpoint.h"
+
+namespace slimformer::tools {
+
+void register_info(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "info", "print a model's tree: sublayer paths, kinds and parameter counts");
+  auto model_dir = std::make_shared<std::string>();
+  cmd->add_option("model", *model_dir, "checkpoint directory")->required();
+  cmd->callback([=] {
+    auto ckpt = train::load_seq2seq(*model_dir, torch::kCPU);
+    auto& model = *ckpt.model;
+    const auto& c = model.config();
+    fmt::print("model      {} ({} + {} layers, d_model {}, ffn {}/{}, heads {}/{}, {}-norm)\n",
+               c.model_type, c.encoder_layers, c.decoder_layers, c.d_model, c.encoder_ffn_dim,
+               c.decoder_ffn_dim, c.encoder_attention_heads, c.decoder_attention_heads,
+               c.normalize_before ? "pre" : "post");
+    fmt::print("vocabulary {} pieces ({})\n", c.vocab_size, ckpt.vocab.path());
+    fmt::print("parameters {}\n", model.num_parameters());
+    fmt::print("init       {}\n\n",
+               ckpt.init.empty() ? "not recorded" : "recorded (init.safetensors)");
+    fmt::print("{:<28} {:<16} {:>10}  {}\n", "path", "block", "params", "state");
+    for (auto& s : model.sublayers()) {
+      std::string state = s->removed() ? "removed" : s->enabled() ? "active" : "off";
+      std::string kind = s->removed() ? "-" : s->block()->kind();
+      fmt::print("{:<28} {:<16} {:>10}  {}\n", s->path(), kind, s->num_parameters(), state);
+    }
+  });
+}
+
+}  // namespace slimformer::tools

@@ -1,0 +1,50 @@
+// Declarative command options: each option has a dotted key ("train.lr"), a kebab-case flag
+// ("--lr"), a default and a help text. The effective settings are the defaults, overridden by a
+// recipe (--config), overridden by the command line; --dump-config prints them.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "slimformer/core/settings.h"
+
+namespace slimformer::tools {
+
+class CommandOptions {
+ public:
+  explicit CommandOptions(CLI::App* app, bool with_recipe = true);
+
+  // Flag defaults to "--" + the key's last component with '_' -> '-'.
+  void add(const std::string& key, nlohmann::json default_value, const std::string& help,
+           const std::string& flag = "");
+  // A positional argument (required unless it has a default).
+  void add_positional(const std::string& key, const std::string& name, const std::string& help,
+                      bool required = true);
+  // Resolves defaults <- recipe <- command line. Prints the settings and returns false if
+  // --dump-config was given.
+  bool resolve(core::Settings& settings);
+
+ private:
+  struct Spec {
+    std::string key, flag;
+    nlohmann::json default_value;
+  };
+  CLI::App* app_;
+  std::vector<Spec> specs_;
+  std::map<std::string, std::string> given_;
+  std::string recipe_;
+  bool dump_ = false;
+};
+
+// --device and --threads, which every command takes.
+struct CommonOptions {
+  std::string device = "cpu";
+  int threads = 0;
+  void add_to(CLI::App* app);
+  void apply() const;  // configures threads
+};
+
+}  // namespace slimformer::tools

@@ -1,0 +1,27 @@
+// Progress display for long commands: a one-line bar redrawn in place on a terminal, plain
+// lines at most every few seconds otherwise.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace slimformer::tools {
+
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string label);
+  // done of total units; `detail` follows the bar (loss, lr, throughput).
+  void update(int64_t done, int64_t total, const std::string& detail = "");
+  // Ends the bar's line so that normal output can follow.
+  void finish();
+
+ private:
+  std::string label_;
+  bool terminal_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_, last_print_;
+};
+
+std::string format_duration(double seconds);
+
+}  // namespace slimformer::tools
