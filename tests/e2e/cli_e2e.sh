@@ -54,6 +54,13 @@ check "resume does not start over" bash -c "! grep -q 'training a bpe vocabulary
 "$bin" info "$work/run/last" >"$work/info.txt" 2>&1
 check "info lists sublayer paths" grep -q "decoder.layers.1.cross_attn" "$work/info.txt"
 
+"$bin" export "$work/run/last" --output "$work/exported" --init seed >/dev/null 2>&1
+check "export drops training state and init" test ! -e "$work/exported/training_state" -a ! -e "$work/exported/init.safetensors"
+"$bin" info "$work/exported" >"$work/info-exported.txt" 2>&1
+check "exported init is regenerated from the seed" grep -q "regenerated from init_seed" "$work/info-exported.txt"
+check "float16 export is about half the size" test "$(stat -c %s "$work/exported/model.safetensors")" -lt \
+  "$(( $(stat -c %s "$work/run/last/model.safetensors") * 6 / 10 ))"
+
 echo "A dog runs on the beach." | "$bin" translate "$work/run/last" --beam 2 >"$work/hyp.txt" 2>"$work/translate.err"
 check "translate writes one line per input" test "$(wc -l <"$work/hyp.txt")" -eq 1
 
@@ -74,6 +81,14 @@ kill -INT $pid
 wait $pid
 check "Ctrl-C exits 130" test $? -eq 130
 check "Ctrl-C leaves a resumable checkpoint" test -f "$work/sigint/last/training_state/state.json"
+
+# --dump-config prints the effective options as a recipe that reads back to the same options.
+"$bin" train --config "$src/recipes/multi30k-base.yaml" --lr 0.002 --dump-config >"$work/dump.yaml"
+check "dump-config shows flags over the recipe" grep -q '"lr": 0.002' "$work/dump.yaml"
+"$bin" train --config "$work/dump.yaml" --dump-config >"$work/dump2.yaml"
+check "dump-config round-trips" cmp -s "$work/dump.yaml" "$work/dump2.yaml"
+"$bin" info "$work/run/last" --threads 1 >/dev/null
+check "--threads is accepted" test $? -eq 0
 
 # Bad input: one line naming the file, field or option; exit 1.
 printf 'train:\n  lr: 0.1\n  lrr: 0.2\n' >"$work/bad.yaml"

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "slimformer/eval/chrf.h"
 #include "test_helpers.h"
 
 namespace slimformer {
@@ -61,6 +62,27 @@ TEST(Bleu, RefusesMisalignedReferences) {
         eval::corpus_bleu({"a", "b"}, {{"a"}});
       },
       "BLEU: 2 hypotheses but a reference stream has 1 lines");
+}
+
+}  // namespace
+}  // namespace slimformer
+
+namespace slimformer {
+namespace {
+
+// The values of the chrF metric card (computed there with sacreBLEU).
+TEST(Chrf, MatchesSacrebleuDocumentedValues) {
+  auto one =
+      eval::corpus_chrf({"The relationship between Obama and Netanyahu is not exactly friendly."},
+                        {"The ties between Obama and Netanyahu are not particularly friendly."});
+  EXPECT_NEAR(one.score, 61.576379378113785, 1e-9);
+  auto two =
+      eval::corpus_chrf({"The relationship between cats and dogs is not exactly friendly.",
+                         "a good bookshop is just a genteel black hole that knows how to read."},
+                        {"The relationship between dogs and cats is not exactly friendly.",
+                         "A good bookshop is just a genteel Black Hole that knows how to read."});
+  EXPECT_NEAR(two.score, 84.64214891738334, 1e-9);
+  EXPECT_DOUBLE_EQ(eval::corpus_chrf({"Straße"}, {"Straße"}).score, 100.0);
 }
 
 }  // namespace

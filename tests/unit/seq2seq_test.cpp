@@ -54,6 +54,31 @@ TEST_P(Seq2SeqTest, PaddingDoesNotChangeOtherTokens) {
 
 INSTANTIATE_TEST_SUITE_P(Norms, Seq2SeqTest, ::testing::Values(false, true));
 
+TEST(Seq2Seq, LearnedPositionsSeparateEmbeddingsAndUntiedOutput) {
+  auto config = testing::tiny_config(50);
+  config.position_embedding = "learned";
+  config.share_embeddings = false;
+  config.tie_word_embeddings = false;
+  config.activation_function = "gelu";
+  Seq2SeqTransformer model(config);
+  auto state = model->state();
+  for (const char* key : {"encoder_embed_positions.weight", "decoder_embed_positions.weight",
+                          "decoder_embed_tokens.weight", "lm_head.weight"})
+    EXPECT_TRUE(state.count(key)) << key;
+  Seq2SeqTransformer shared(testing::tiny_config(50));
+  EXPECT_FALSE(shared->state().count("decoder_embed_tokens.weight"));
+  EXPECT_FALSE(shared->state().count("lm_head.weight"));
+  model->eval();
+  torch::NoGradGuard no_grad;
+  auto src = random_tokens(2, 5, 50), tgt = random_tokens(2, 4, 50);
+  auto encoded = model->encode(src);
+  auto cache = model->make_cache();
+  std::vector<torch::Tensor> steps;
+  for (int64_t t = 0; t < 4; ++t)
+    steps.push_back(model->decode(tgt.narrow(1, t, 1), encoded, &cache));
+  EXPECT_TRUE(torch::allclose(torch::cat(steps, 1), model->decode(tgt, encoded), 1e-5, 1e-5));
+}
+
 TEST(ModelTree, EnumeratesSublayersInOrderWithStablePaths) {
   Seq2SeqTransformer model(testing::tiny_config(50));
   std::vector<std::string> paths;

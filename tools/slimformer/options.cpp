@@ -7,6 +7,30 @@
 
 namespace slimformer::tools {
 
+namespace {
+
+// A command-line string as the JSON type of the option's default, so that --dump-config writes
+// numbers as numbers. Text that does not parse stays a string, for the getter to refuse by name.
+nlohmann::json typed_like(const nlohmann::json& default_value, const std::string& text) {
+  try {
+    size_t used = 0;
+    if (default_value.is_number_integer()) {
+      long long v = std::stoll(text, &used);
+      if (used == text.size()) return v;
+    } else if (default_value.is_number()) {
+      double v = std::stod(text, &used);
+      if (used == text.size()) return v;
+    } else if (default_value.is_boolean()) {
+      if (text == "true") return true;
+      if (text == "false") return false;
+    }
+  } catch (const std::exception&) {
+  }
+  return text;
+}
+
+}  // namespace
+
 CommandOptions::CommandOptions(CLI::App* app, bool with_recipe) : app_(app) {
   if (with_recipe) {
     app->add_option("--config", recipe_,
@@ -60,7 +84,8 @@ bool CommandOptions::resolve(core::Settings& settings) {
   if (!recipe_.empty()) core::load_recipe(recipe_, keys, settings);
   for (const auto& spec : specs_) {
     const CLI::Option* option = app_->get_option_no_throw(spec.flag);
-    if (option && option->count() > 0) settings.set(spec.key, given_[spec.key], spec.flag);
+    if (option && option->count() > 0)
+      settings.set(spec.key, typed_like(spec.default_value, given_[spec.key]), spec.flag);
   }
   if (dump_) {
     std::cout << settings.to_nested_json().dump(2) << std::endl;

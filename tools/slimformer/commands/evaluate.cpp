@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <optional>
 
 #include "command_line.h"
 #include "commands.h"
@@ -14,6 +15,7 @@
 #include "slimformer/core/runtime.h"
 #include "slimformer/data/text_file.h"
 #include "slimformer/eval/bleu.h"
+#include "slimformer/eval/chrf.h"
 #include "slimformer/train/checkpoint.h"
 
 namespace slimformer::tools {
@@ -60,6 +62,11 @@ void register_evaluate(CLI::App& app) {
     }
     auto bleu = eval::corpus_bleu(hyps, ref_streams);
     fmt::print("{}\n{}\n", bleu.signature(), bleu.format());
+    std::optional<eval::ChrfResult> chrf;
+    if (ref_streams.size() == 1) {  // chrF here is single-reference, as sacreBLEU's default is
+      chrf = eval::corpus_chrf(hyps, ref_streams[0]);
+      fmt::print("chrF2 = {:.2f}  ({})\n", chrf->score, chrf->signature());
+    }
     if (seconds > 0)
       fmt::print("decoded {} sentences in {:.1f} s ({:.1f} sentences/s, beam {})\n", hyps.size(),
                  seconds, hyps.size() / seconds, decode->beam_size);
@@ -67,9 +74,13 @@ void register_evaluate(CLI::App& app) {
       std::string text;
       for (const auto& h : hyps) text += h + "\n";
       core::write_text_atomically(std::filesystem::path(*output) / "translations.txt", text);
-      nlohmann::json results = {{"bleu", bleu.score},         {"signature", bleu.signature()},
-                                {"bleu_line", bleu.format()}, {"sentences", hyps.size()},
-                                {"decode_seconds", seconds},  {"beam", decode->beam_size},
+      nlohmann::json results = {{"bleu", bleu.score},
+                                {"signature", bleu.signature()},
+                                {"bleu_line", bleu.format()},
+                                {"sentences", hyps.size()},
+                                {"chrf", chrf ? nlohmann::json(chrf->score) : nlohmann::json()},
+                                {"decode_seconds", seconds},
+                                {"beam", decode->beam_size},
                                 {"command", command_line()}};
       core::write_text_atomically(std::filesystem::path(*output) / "results.json",
                                   results.dump(2) + "\n");

@@ -4,6 +4,7 @@
 
 #include "command_line.h"
 #include "commands.h"
+#include "options.h"
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
 #include "slimformer/train/checkpoint.h"
@@ -13,6 +14,8 @@ namespace slimformer::tools {
 void register_export(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "export", "write a compact copy of a checkpoint (float16 weights, no training state)");
+  auto common = std::make_shared<CommonOptions>();
+  common->add_to(cmd);
   auto model_dir = std::make_shared<std::string>();
   auto output = std::make_shared<std::string>();
   auto dtype = std::make_shared<std::string>("float16");
@@ -27,6 +30,7 @@ void register_export(CLI::App& app) {
          "init_seed; drop: omit it")
       ->capture_default_str();
   cmd->callback([=] {
+    common->apply();
     torch::ScalarType type;
     if (*dtype == "float32")
       type = torch::kFloat32;

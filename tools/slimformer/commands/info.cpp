@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "options.h"
+#include "slimformer/core/runtime.h"
 #include "slimformer/train/checkpoint.h"
 
 namespace slimformer::tools {
@@ -10,10 +11,13 @@ namespace slimformer::tools {
 void register_info(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "info", "print a model's tree: sublayer paths, kinds and parameter counts");
+  auto common = std::make_shared<CommonOptions>();
+  common->add_to(cmd);
   auto model_dir = std::make_shared<std::string>();
   cmd->add_option("model", *model_dir, "checkpoint directory")->required();
   cmd->callback([=] {
-    auto ckpt = train::load_seq2seq(*model_dir, torch::kCPU);
+    common->apply();
+    auto ckpt = train::load_seq2seq(*model_dir, core::parse_device(common->device));
     auto& model = *ckpt.model;
     const auto& c = model.config();
     fmt::print("model      {} ({} + {} layers, d_model {}, ffn {}/{}, heads {}/{}, {}-norm)\n",
@@ -22,8 +26,11 @@ void register_info(CLI::App& app) {
                c.normalize_before ? "pre" : "post");
     fmt::print("vocabulary {} pieces ({})\n", c.vocab_size, ckpt.vocab.path());
     fmt::print("parameters {}\n", model.num_parameters());
-    fmt::print("init       {}\n\n",
-               ckpt.init.empty() ? "not recorded" : "recorded (init.safetensors)");
+    const bool from_seed =
+        ckpt.record.is_object() && ckpt.record.value("init", "") == train::kInitFromSeed;
+    fmt::print("init       {}\n\n", ckpt.init.empty() ? "not recorded"
+                                    : from_seed       ? "regenerated from init_seed"
+                                                      : "recorded (init.safetensors)");
     fmt::print("{:<28} {:<16} {:>10}  {}\n", "path", "block", "params", "state");
     for (auto& s : model.sublayers()) {
       std::string state = s->removed() ? "removed" : s->enabled() ? "active" : "off";

@@ -14,6 +14,7 @@
 #include "slimformer/core/runtime.h"
 #include "slimformer/data/text_file.h"
 #include "slimformer/eval/bleu.h"
+#include "slimformer/eval/chrf.h"
 #include "slimformer/eval/decoding.h"
 #include "slimformer/report/html_report.h"
 #include "slimformer/train/checkpoint.h"
@@ -39,6 +40,7 @@ struct DecodeRun {
   int64_t beam;
   std::vector<std::string> hyps;
   eval::BleuResult bleu;
+  double chrf;
   double seconds;
 };
 
@@ -125,7 +127,7 @@ void run_quickstart(const QuickstartOptions& o, const CommonOptions& common) {
                   o.model, c.encoder_layers, c.decoder_layers, c.d_model,
                   ckpt.model->num_parameters(), info.libtorch_version, info.blas_library));
   html.heading(fmt::format("BLEU on {} ({} sentences)", o.src, sources.size()));
-  html.table({"decoding", "BLEU", "seconds", "sentences/s"}, rows);
+  html.table({"decoding", "BLEU", "chrF2", "seconds", "sentences/s"}, rows);
   html.paragraph("sacreBLEU signature: " + runs.back().bleu.signature());
   html.heading("Examples");
   html.table({"source", "translation", "reference"}, example_rows);

@@ -20,6 +20,8 @@ void register_vocab(CLI::App& app) {
   auto encode_with = std::make_shared<std::string>();
   auto decode_with = std::make_shared<std::string>();
   auto vo = std::make_shared<data::VocabTrainOptions>();
+  auto common = std::make_shared<CommonOptions>();
+  common->add_to(cmd);
   cmd->add_option("inputs", *inputs, "text files to train on (plain or .gz)");
   cmd->add_option("--output", *output, "where to write the .model file");
   cmd->add_option("--size", vo->vocab_size, "number of pieces")->capture_default_str();
@@ -29,6 +31,7 @@ void register_vocab(CLI::App& app) {
   cmd->add_option("--encode", *encode_with, "encode stdin lines to ids with this model");
   cmd->add_option("--decode", *decode_with, "decode stdin lines of ids with this model");
   cmd->callback([=] {
+    common->apply();
     if (!encode_with->empty() || !decode_with->empty()) {
       bool encoding = !encode_with->empty();
       auto vocab = data::Vocab::load(encoding ? *encode_with : *decode_with);
