@@ -40,8 +40,8 @@ struct DecodeRun {
   int64_t beam;
   std::vector<std::string> hyps;
   eval::BleuResult bleu;
-  double chrf;
-  double seconds;
+  double chrf = 0;
+  double seconds = 0;
 };
 
 uintmax_t directory_bytes(const fs::path& dir) {
@@ -72,8 +72,7 @@ void run_quickstart(const QuickstartOptions& o, const CommonOptions& common) {
   if (o.sentences > 0 && size_t(o.sentences) < sources.size())
     sources.resize(o.sentences), refs.resize(o.sentences);
 
-  std::vector<DecodeRun> runs = {{"greedy", 1, {}, {}, 0},
-                                 {fmt::format("beam {}", o.beam), o.beam, {}, {}, 0}};
+  std::vector<DecodeRun> runs = {{"greedy", 1}, {fmt::format("beam {}", o.beam), o.beam}};
   fmt::print("\n== translating {} sentences of {}\n", sources.size(), o.src);
   for (auto& run : runs) {
     eval::DecodeOptions decode;
@@ -85,8 +84,9 @@ void run_quickstart(const QuickstartOptions& o, const CommonOptions& common) {
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     bar.finish();
     run.bleu = eval::corpus_bleu(run.hyps, {refs});
-    fmt::print("{:<8} {}  ({:.1f} s, {:.1f} sentences/s)\n", run.name, run.bleu.format(),
-               run.seconds, sources.size() / run.seconds);
+    run.chrf = eval::corpus_chrf(run.hyps, refs).score;
+    fmt::print("{:<8} {}  chrF2 = {:.2f}  ({:.1f} s, {:.1f} sentences/s)\n", run.name,
+               run.bleu.format(), run.chrf, run.seconds, sources.size() / run.seconds);
   }
   fmt::print("signature {}\n", runs.back().bleu.signature());
 
@@ -109,10 +109,11 @@ void run_quickstart(const QuickstartOptions& o, const CommonOptions& common) {
   for (const auto& run : runs) {
     results["decoding"][run.name] = {{"bleu", run.bleu.score},
                                      {"bleu_line", run.bleu.format()},
+                                     {"chrf", run.chrf},
                                      {"seconds", run.seconds},
                                      {"sentences_per_second", sources.size() / run.seconds}};
     rows.push_back({run.name, fmt::format("{:.2f}", run.bleu.score),
-                    fmt::format("{:.1f}", run.seconds),
+                    fmt::format("{:.2f}", run.chrf), fmt::format("{:.1f}", run.seconds),
                     fmt::format("{:.1f}", sources.size() / run.seconds)});
     std::string text;
     for (const auto& h : run.hyps) text += h + "\n";
