@@ -100,6 +100,8 @@ expect_error "out-of-range recipe value" 1 "error: $work/neg.yaml:2: train.max_s
 head -n 10 "$work/val.de" >"$work/short.de"
 expect_error "mismatched parallel files" 1 "has 40 lines but $work/short.de has 10" -- \
   "$bin" train "${tiny[@]}" --valid-tgt "$work/short.de" --output "$work/mismatch" --vocab "$work/run/last/tokenizer.model"
+expect_error "a new run does not overwrite an old one" 1 "error: --output $work/run already holds a training run; add --resume" -- \
+  "$bin" train "${tiny[@]}" --max-steps 2 --output "$work/run"
 expect_error "missing checkpoint" 1 "error: $work/none: not a checkpoint directory" -- "$bin" info "$work/none"
 expect_error "bad device" 1 "error: --device must be cpu or cuda, got tpu" -- "$bin" translate "$work/run/last" --device tpu
 cp -r "$work/run/last" "$work/broken"

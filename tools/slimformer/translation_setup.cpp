@@ -117,6 +117,11 @@ TranslationRunResult run_translation_training(const core::Settings& s, const Com
   train::TrainOptions train_options = train_options_from_settings(s);
   train_options.stop_requested = &g_stop_requested;
   const fs::path out = train_options.output_dir;
+  // A new run never writes over an earlier one: its checkpoints and log would be mixed or lost.
+  if (!train_options.resume && fs::exists(out / "last"))
+    throw core::UserError(fmt::format(
+        "--output {} already holds a training run; add --resume to continue it or choose another --output",
+        out.string()));
   fs::create_directories(out);
 
   // Model and vocabulary: resumed, fine-tuned from a checkpoint, or new.
