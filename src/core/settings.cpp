@@ -4,7 +4,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -14,20 +13,6 @@
 namespace slimformer::core {
 
 using nlohmann::json;
-
-namespace {
-
-// The number that `text` spells in full, or nothing ("12abc" and "" are not numbers).
-template <typename T>
-std::optional<T> parse_number(const std::string& text) {
-  T value{};
-  const char* end = text.data() + text.size();
-  auto [stop, error] = std::from_chars(text.data(), end, value);
-  if (text.empty() || error != std::errc() || stop != end) return std::nullopt;
-  return value;
-}
-
-}  // namespace
 
 void Settings::set(const std::string& key, json value, std::string origin) {
   values_[key] = std::move(value);

@@ -12,19 +12,13 @@ namespace {
 // A command-line string as the JSON type of the option's default, so that --dump-config writes
 // numbers as numbers. Text that does not parse stays a string, for the getter to refuse by name.
 nlohmann::json typed_like(const nlohmann::json& default_value, const std::string& text) {
-  try {
-    size_t used = 0;
-    if (default_value.is_number_integer()) {
-      long long v = std::stoll(text, &used);
-      if (used == text.size()) return v;
-    } else if (default_value.is_number()) {
-      double v = std::stod(text, &used);
-      if (used == text.size()) return v;
-    } else if (default_value.is_boolean()) {
-      if (text == "true") return true;
-      if (text == "false") return false;
-    }
-  } catch (const std::exception&) {
+  if (default_value.is_number_integer()) {
+    if (auto v = core::parse_number<int64_t>(text)) return *v;
+  } else if (default_value.is_number()) {
+    if (auto v = core::parse_number<double>(text)) return *v;
+  } else if (default_value.is_boolean()) {
+    if (text == "true") return true;
+    if (text == "false") return false;
   }
   return text;
 }

@@ -4,12 +4,24 @@
 //   recipe.yaml:12: train.lr must be > 0, got -1
 #pragma once
 
+#include <charconv>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace slimformer::core {
+
+// The number that `text` spells in full, or nothing ("12abc" and "" are not numbers).
+template <typename T>
+std::optional<T> parse_number(const std::string& text) {
+  T value{};
+  const char* end = text.data() + text.size();
+  auto [stop, error] = std::from_chars(text.data(), end, value);
+  if (text.empty() || error != std::errc() || stop != end) return std::nullopt;
+  return value;
+}
 
 class Settings {
  public:
