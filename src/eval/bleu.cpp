@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <map>
-#include <sstream>
 
 #include "slimformer/core/error.h"
 
@@ -44,8 +43,16 @@ std::string rewrite_pairs(const std::string& s, Match match, Emit emit) {
 
 std::vector<std::string> split_words(const std::string& s) {
   std::vector<std::string> words;
-  std::istringstream in(s);
-  for (std::string w; in >> w;) words.push_back(w);
+  std::string current;
+  for (size_t i = 0; i < s.size();) {
+    if (size_t n = python_whitespace_length(s, i)) {
+      if (!current.empty()) words.push_back(std::move(current)), current.clear();
+      i += n;
+    } else {
+      current += s[i++];
+    }
+  }
+  if (!current.empty()) words.push_back(std::move(current));
   return words;
 }
 
@@ -63,6 +70,21 @@ NgramCounts count_ngrams(const std::vector<std::string>& words) {
 }
 
 }  // namespace
+
+size_t python_whitespace_length(const std::string& s, size_t i) {
+  const auto byte = [&](size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
+  const unsigned c = byte(i);
+  if (c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f)) return 1;
+  if (c == 0xc2 && (byte(i + 1) == 0x85 || byte(i + 1) == 0xa0)) return 2;
+  if (c == 0xe1 && byte(i + 1) == 0x9a && byte(i + 2) == 0x80) return 3;
+  if (c == 0xe2 && byte(i + 1) == 0x80) {
+    const unsigned t = byte(i + 2);
+    if ((t >= 0x80 && t <= 0x8a) || t == 0xa8 || t == 0xa9 || t == 0xaf) return 3;
+  }
+  if (c == 0xe2 && byte(i + 1) == 0x81 && byte(i + 2) == 0x9f) return 3;
+  if (c == 0xe3 && byte(i + 1) == 0x80 && byte(i + 2) == 0x80) return 3;
+  return 0;
+}
 
 std::string tokenize_13a(const std::string& input) {
   std::string line = input;

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "slimformer/core/error.h"
+#include "slimformer/eval/bleu.h"
 
 namespace slimformer::eval {
 
@@ -14,10 +15,15 @@ namespace {
 constexpr int kOrder = 6;
 constexpr double kBeta = 2.0;
 
-// The code points of `text` (UTF-8) without whitespace; each kept as its UTF-8 bytes.
+// The code points of `text` (UTF-8) without whitespace (as str.split() knows it); each kept as
+// its UTF-8 bytes.
 std::vector<std::string> code_points_without_spaces(const std::string& text) {
   std::vector<std::string> out;
   for (size_t i = 0; i < text.size();) {
+    if (size_t space = python_whitespace_length(text, i)) {
+      i += space;
+      continue;
+    }
     unsigned char c = text[i];
     size_t len = c < 0x80           ? 1
                  : (c >> 5) == 0x6  ? 2
@@ -25,7 +31,7 @@ std::vector<std::string> code_points_without_spaces(const std::string& text) {
                  : (c >> 3) == 0x1e ? 4
                                     : 1;
     len = std::min(len, text.size() - i);
-    if (!(len == 1 && std::isspace(c))) out.push_back(text.substr(i, len));
+    out.push_back(text.substr(i, len));
     i += len;
   }
   return out;

@@ -54,6 +54,8 @@ TEST(Bleu, Tokenize13a) {
   EXPECT_EQ(eval::tokenize_13a("well-known 1990-2000"), "well-known 1990 - 2000");
   EXPECT_EQ(eval::tokenize_13a("a &amp; b &quot;c&quot;"), "a & b \" c \"");
   EXPECT_EQ(eval::tokenize_13a("Straße (groß)!"), "Straße ( groß ) !");
+  // Unicode spaces separate words, as Python's str.split() has it.
+  EXPECT_EQ(eval::tokenize_13a("zwei\u00a0Hunde\u2009laufen"), "zwei Hunde laufen");
 }
 
 TEST(Bleu, RefusesMisalignedReferences) {
@@ -83,6 +85,7 @@ TEST(Chrf, MatchesSacrebleuDocumentedValues) {
                          "A good bookshop is just a genteel Black Hole that knows how to read."});
   EXPECT_NEAR(two.score, 84.64214891738334, 1e-9);
   EXPECT_DOUBLE_EQ(eval::corpus_chrf({"Straße"}, {"Straße"}).score, 100.0);
+  EXPECT_DOUBLE_EQ(eval::corpus_chrf({"zwei\u00a0Hunde"}, {"zwei Hunde"}).score, 100.0);
 }
 
 }  // namespace

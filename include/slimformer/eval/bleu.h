@@ -20,6 +20,11 @@ struct BleuResult {
   std::string format() const;
 };
 
+// Length in bytes of the whitespace character at text[i] as Python's str.split() sees it (ASCII
+// whitespace, \x1c-\x1f, and the Unicode spaces U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028,
+// U+2029, U+202F, U+205F, U+3000), or 0. sacreBLEU splits words and strips spaces with it.
+size_t python_whitespace_length(const std::string& text, size_t i);
+
 // The mteval-v13a tokenizer as sacreBLEU implements it.
 std::string tokenize_13a(const std::string& line);
 
