@@ -77,4 +77,11 @@ std::string read_file(const fs::path& path) {
   return buffer.str();
 }
 
+uintmax_t directory_bytes(const fs::path& dir) {
+  uintmax_t bytes = 0;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.is_regular_file()) bytes += entry.file_size();
+  return bytes;
+}
+
 }  // namespace slimformer::core

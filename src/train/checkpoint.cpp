@@ -45,6 +45,7 @@ Seq2SeqCheckpoint load_seq2seq(const fs::path& dir, const torch::Device& device)
     ckpt.init = cast_tensors(core::load_safetensors(dir / kInitFile), torch::kFloat32);
   } else if (ckpt.record.is_object() && ckpt.record.value("init", "") == kInitFromSeed) {
     ckpt.init = regenerate_init(config);
+    ckpt.init_from_seed = true;
   }
   ckpt.model->to(device);
   return ckpt;

@@ -21,4 +21,7 @@ void write_directory_atomically(const std::filesystem::path& dir,
 
 std::string read_file(const std::filesystem::path& path);
 
+// Total size of the regular files directly in `dir` (a checkpoint's size on disk).
+uintmax_t directory_bytes(const std::filesystem::path& dir);
+
 }  // namespace slimformer::core

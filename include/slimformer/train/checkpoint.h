@@ -31,7 +31,8 @@ inline constexpr char kInitFromSeed[] = "init_seed";
 struct Seq2SeqCheckpoint {
   models::Seq2SeqTransformer model{nullptr};
   data::Vocab vocab;
-  core::TensorMap init;  // empty when the checkpoint has none
+  core::TensorMap init;         // empty when the checkpoint has none
+  bool init_from_seed = false;  // init regenerated from config.init_seed (no init.safetensors)
   nlohmann::json record;
 };
 

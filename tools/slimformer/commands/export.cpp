@@ -68,10 +68,7 @@ void register_export(CLI::App& app) {
     core::write_directory_atomically(*output, [&](const std::filesystem::path& tmp) {
       train::write_model_files(tmp, *ckpt.model, kept_init, ckpt.vocab, record, type);
     });
-    uintmax_t bytes = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(*output))
-      bytes += entry.file_size();
-    fmt::print("wrote {} ({:.1f} MB)\n", *output, bytes / 1e6);
+    fmt::print("wrote {} ({:.1f} MB)\n", *output, core::directory_bytes(*output) / 1e6);
   });
 }
 

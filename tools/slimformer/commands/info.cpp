@@ -26,11 +26,9 @@ void register_info(CLI::App& app) {
                c.normalize_before ? "pre" : "post");
     fmt::print("vocabulary {} pieces ({})\n", c.vocab_size, ckpt.vocab.path());
     fmt::print("parameters {}\n", model.num_parameters());
-    const bool from_seed =
-        ckpt.record.is_object() && ckpt.record.value("init", "") == train::kInitFromSeed;
-    fmt::print("init       {}\n\n", ckpt.init.empty() ? "not recorded"
-                                    : from_seed       ? "regenerated from init_seed"
-                                                      : "recorded (init.safetensors)");
+    fmt::print("init       {}\n\n", ckpt.init.empty()     ? "not recorded"
+                                    : ckpt.init_from_seed ? "regenerated from init_seed"
+                                                          : "recorded (init.safetensors)");
     fmt::print("{:<28} {:<16} {:>10}  {}\n", "path", "block", "params", "state");
     for (auto& s : model.sublayers()) {
       std::string state = s->removed() ? "removed" : s->enabled() ? "active" : "off";

@@ -44,13 +44,6 @@ struct DecodeRun {
   double seconds = 0;
 };
 
-uintmax_t directory_bytes(const fs::path& dir) {
-  uintmax_t bytes = 0;
-  for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.is_regular_file()) bytes += entry.file_size();
-  return bytes;
-}
-
 void run_quickstart(const QuickstartOptions& o, const CommonOptions& common) {
   const auto device = core::parse_device(common.device);
   auto info = core::runtime_info();
@@ -62,7 +55,7 @@ void run_quickstart(const QuickstartOptions& o, const CommonOptions& common) {
   const auto& c = ckpt.model->config();
   fmt::print("\n== model {}\n{}+{} layers, d_model {}, {} parameters, {:.1f} MB on disk\n", o.model,
              c.encoder_layers, c.decoder_layers, c.d_model, ckpt.model->num_parameters(),
-             directory_bytes(o.model) / 1e6);
+             core::directory_bytes(o.model) / 1e6);
 
   auto sources = data::read_lines(o.src);
   auto refs = data::read_lines(o.ref);
