@@ -28,10 +28,17 @@ torch::Tensor next_token_log_probs(models::Seq2SeqTransformerImpl& model, const 
 std::vector<std::vector<int64_t>> greedy_search(models::Seq2SeqTransformerImpl& model,
                                                 const torch::Tensor& src, int64_t max_length) {
   torch::NoGradGuard no_grad;
-  const int64_t batch = src.size(0);
-  auto encoded = model.encode(src);
+  return greedy_search(model, model.encode(src), max_length);
+}
+
+std::vector<std::vector<int64_t>> greedy_search(models::Seq2SeqTransformerImpl& model,
+                                                const models::EncoderOutput& encoded,
+                                                int64_t max_length) {
+  torch::NoGradGuard no_grad;
+  const int64_t batch = encoded.memory.size(0);
   auto cache = model.make_cache();
-  torch::Tensor last = torch::full({batch, 1}, Vocab::kBos, src.options());
+  torch::Tensor last = torch::full({batch, 1}, Vocab::kBos,
+                                   torch::dtype(torch::kInt64).device(encoded.memory.device()));
   std::vector<std::vector<int64_t>> out(batch);
   std::vector<bool> done(batch, false);
   int64_t remaining = batch;
@@ -55,13 +62,22 @@ std::vector<std::vector<int64_t>> greedy_search(models::Seq2SeqTransformerImpl& 
 std::vector<std::vector<int64_t>> beam_search(models::Seq2SeqTransformerImpl& model,
                                               const torch::Tensor& src, int64_t max_length,
                                               int64_t beam_size, double length_penalty) {
-  if (beam_size <= 1) return greedy_search(model, src, max_length);
   torch::NoGradGuard no_grad;
-  const int64_t batch = src.size(0), k = beam_size;
-  const auto device = src.device();
+  return beam_search(model, model.encode(src), max_length, beam_size, length_penalty);
+}
+
+std::vector<std::vector<int64_t>> beam_search(models::Seq2SeqTransformerImpl& model,
+                                              const models::EncoderOutput& source_encoded,
+                                              int64_t max_length, int64_t beam_size,
+                                              double length_penalty) {
+  if (beam_size <= 1) return greedy_search(model, source_encoded, max_length);
+  torch::NoGradGuard no_grad;
+  const int64_t batch = source_encoded.memory.size(0), k = beam_size;
+  const auto device = source_encoded.memory.device();
+  const auto id_options = torch::dtype(torch::kInt64).device(device);
   // Every source row is repeated k times: row b * k + j is beam j of sentence b.
   torch::Tensor expand = torch::arange(batch, torch::kInt64).repeat_interleave(k).to(device);
-  auto encoded = model.encode(src).index_select(expand);
+  auto encoded = source_encoded.index_select(expand);
   auto cache = model.make_cache();
 
   struct Finished {
@@ -74,7 +90,7 @@ std::vector<std::vector<int64_t>> beam_search(models::Seq2SeqTransformerImpl& mo
   std::vector<double> scores(batch * k, 0.0);
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t j = 1; j < k; ++j) scores[b * k + j] = -std::numeric_limits<double>::infinity();
-  torch::Tensor last = torch::full({batch * k, 1}, Vocab::kBos, src.options());
+  torch::Tensor last = torch::full({batch * k, 1}, Vocab::kBos, id_options);
 
   auto normalized = [&](double score, size_t length) {
     return score / std::pow(static_cast<double>(length), length_penalty);
@@ -139,10 +155,10 @@ std::vector<std::vector<int64_t>> beam_search(models::Seq2SeqTransformerImpl& mo
   return out;
 }
 
-std::vector<std::string> translate(models::Seq2SeqTransformerImpl& model, const data::Vocab& vocab,
-                                   const std::vector<std::string>& lines,
-                                   const DecodeOptions& options, const torch::Device& device,
-                                   const std::function<void(size_t, size_t)>& progress) {
+SourceBatches prepare_source_batches(const models::Seq2SeqTransformerImpl& model,
+                                     const data::Vocab& vocab,
+                                     const std::vector<std::string>& lines,
+                                     const DecodeOptions& options, const torch::Device& device) {
   const int64_t max_positions = model.config().max_position_embeddings;
   std::vector<std::vector<int64_t>> encoded;
   std::vector<int64_t> lengths;
@@ -159,26 +175,49 @@ std::vector<std::string> translate(models::Seq2SeqTransformerImpl& model, const 
   for (int64_t len : lengths)
     budget_lengths.push_back(std::max(len, options.max_length_a * len + options.max_length_b) *
                              options.beam_size);
-  auto batches = data::batch_by_tokens(budget_lengths, options.max_tokens, false, 0);
-
-  const bool was_training = model.is_training();
-  model.eval();
-  std::vector<std::string> out(lines.size());
-  size_t done = 0;
-  for (const auto& batch : batches) {
+  SourceBatches out;
+  out.lines = lines.size();
+  for (auto& batch : data::batch_by_tokens(budget_lengths, options.max_tokens, false, 0)) {
     std::vector<const std::vector<int64_t>*> rows;
     int64_t longest = 0;
     for (int64_t i : batch) rows.push_back(&encoded[i]), longest = std::max(longest, lengths[i]);
-    torch::Tensor src = data::pad_sequences(rows, Vocab::kPad).to(device);
-    int64_t max_length =
-        std::min(options.max_length_a * longest + options.max_length_b, max_positions);
-    auto hyps = beam_search(model, src, max_length, options.beam_size, options.length_penalty);
+    out.src.push_back(data::pad_sequences(rows, Vocab::kPad).to(device));
+    out.max_length.push_back(
+        std::min(options.max_length_a * longest + options.max_length_b, max_positions));
+    out.indices.push_back(std::move(batch));
+  }
+  return out;
+}
+
+std::vector<std::string> translate_batches(models::Seq2SeqTransformerImpl& model,
+                                           const data::Vocab& vocab, const SourceBatches& batches,
+                                           const DecodeOptions& options,
+                                           const std::vector<models::EncoderOutput>* encoded,
+                                           const std::function<void(size_t, size_t)>& progress) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  std::vector<std::string> out(batches.lines);
+  size_t done = 0;
+  for (size_t b = 0; b < batches.src.size(); ++b) {
+    auto source = encoded ? encoded->at(b) : model.encode(batches.src[b]);
+    auto hyps = beam_search(model, source, batches.max_length[b], options.beam_size,
+                            options.length_penalty);
+    const auto& batch = batches.indices[b];
     for (size_t j = 0; j < batch.size(); ++j) out[batch[j]] = vocab.decode(hyps[j]);
     done += batch.size();
-    if (progress) progress(done, lines.size());
+    if (progress) progress(done, batches.lines);
   }
   model.train(was_training);
   return out;
+}
+
+std::vector<std::string> translate(models::Seq2SeqTransformerImpl& model, const data::Vocab& vocab,
+                                   const std::vector<std::string>& lines,
+                                   const DecodeOptions& options, const torch::Device& device,
+                                   const std::function<void(size_t, size_t)>& progress) {
+  auto batches = prepare_source_batches(model, vocab, lines, options, device);
+  return translate_batches(model, vocab, batches, options, nullptr, progress);
 }
 
 }  // namespace slimformer::eval

@@ -56,6 +56,20 @@ core::TensorMap regenerate_init(const models::TransformerConfig& config) {
   return cast_tensors(fresh->state(), torch::kFloat32);
 }
 
+bool init_matches_seed(const core::TensorMap& init, const models::TransformerConfig& config,
+                       std::string* why) {
+  if (init.empty()) return false;
+  auto fresh = regenerate_init(config);
+  for (const auto& [key, tensor] : init) {
+    if (!fresh.count(key) ||
+        !torch::equal(fresh.at(key), tensor.to(torch::kCPU, torch::kFloat32))) {
+      if (why) *why = key;
+      return false;
+    }
+  }
+  return true;
+}
+
 void write_model_files(const fs::path& dir, models::Seq2SeqTransformerImpl& model,
                        const core::TensorMap& init, const data::Vocab& vocab,
                        const nlohmann::json& record, torch::ScalarType dtype) {

@@ -3,29 +3,7 @@
 # info, translate, evaluate, and the one-line errors for bad input.
 # Usage: cli_e2e.sh SLIMFORMER SOURCE_DIR
 set -uo pipefail
-bin=$1
-src=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then echo "ok: $name"; else echo "FAILED: $name"; failures=$((failures + 1)); fi
-}
-expect_error() {  # expect_error NAME EXIT_CODE MESSAGE -- COMMAND...
-  local name=$1 code=$2 message=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1 >/dev/null)
-  rc=$?
-  if [[ $rc -eq $code && "$out" == *"$message"* ]]; then
-    echo "ok: $name"
-  else
-    echo "FAILED: $name (exit $rc, stderr: $out)"
-    failures=$((failures + 1))
-  fi
-}
+source "$(dirname "$0")/checks.sh"
 
 # A small corpus from the bundled Multi30k.
 zcat "$src/data/multi30k/train.en.gz" | head -n 3000 >"$work/train.en"

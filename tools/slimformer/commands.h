@@ -18,5 +18,11 @@ void register_evaluate(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_quickstart(CLI::App& app);
 void register_export(CLI::App& app);
+void register_importance(CLI::App& app);
+void register_prune_modules(CLI::App& app);
+void register_rewind(CLI::App& app);
+void register_report(CLI::App& app);
+// `bench decode`, a subcommand of bench.
+void add_bench_decode(CLI::App* bench);
 
 }  // namespace slimformer::tools

@@ -35,6 +35,10 @@ int main(int argc, char** argv) {
   tools::register_evaluate(app);
   tools::register_info(app);
   tools::register_export(app);
+  tools::register_importance(app);
+  tools::register_prune_modules(app);
+  tools::register_rewind(app);
+  tools::register_report(app);
   tools::register_bench(app);
   tools::register_doctor(app);
 

@@ -62,6 +62,30 @@ void CommandOptions::add(const std::string& key, nlohmann::json default_value,
   specs_.push_back({key, name, std::move(default_value)});
 }
 
+void CommandOptions::set_default(const std::string& key, nlohmann::json value) {
+  for (auto& spec : specs_) {
+    if (spec.key != key) continue;
+    if (auto* option = app_->get_option_no_throw(spec.flag))
+      option->default_str(value.is_string() ? value.get<std::string>() : value.dump());
+    spec.default_value = std::move(value);
+    return;
+  }
+  throw std::logic_error("set_default: no option " + key);
+}
+
+std::vector<std::string> get_list(const core::Settings& settings, const std::string& key) {
+  std::vector<std::string> out;
+  for (const auto& item : settings.get_strings(key)) {
+    size_t start = 0;
+    while (start <= item.size()) {
+      size_t end = std::min(item.find(',', start), item.size());
+      if (end > start) out.push_back(item.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  return out;
+}
+
 void CommandOptions::add_positional(const std::string& key, const std::string& name,
                                     const std::string& help, bool required) {
   auto* option = app_->add_option(name, given_[key], help);

@@ -20,6 +20,8 @@ class CommandOptions {
   // Flag defaults to "--" + the key's last component with '_' -> '-'.
   void add(const std::string& key, nlohmann::json default_value, const std::string& help,
            const std::string& flag = "");
+  // Changes the default of an option added earlier (a command reusing shared options).
+  void set_default(const std::string& key, nlohmann::json value);
   // A positional argument (required unless it has a default).
   void add_positional(const std::string& key, const std::string& name, const std::string& help,
                       bool required = true);
@@ -38,6 +40,9 @@ class CommandOptions {
   std::string recipe_;
   bool dump_ = false;
 };
+
+// A list option: recipe lists as they are, command-line values split at commas.
+std::vector<std::string> get_list(const core::Settings& settings, const std::string& key);
 
 // --device and --threads, which every command takes.
 struct CommonOptions {

@@ -73,12 +73,20 @@ train::TrainOptions train_options_from_settings(const core::Settings& s) {
 
 }  // namespace
 
-void add_translation_train_options(CommandOptions& options) {
+void add_new_model_options(CommandOptions& options);
+void add_trainer_options(CommandOptions& options);
+
+void add_translation_train_options(CommandOptions& options, bool new_model) {
   options.add("data.train_src", "data/multi30k/train.en.gz", "training source text (plain or .gz)");
   options.add("data.train_tgt", "data/multi30k/train.de.gz", "training target text, line-aligned");
   options.add("data.valid_src", "data/multi30k/val.en.gz", "validation source text");
   options.add("data.valid_tgt", "data/multi30k/val.de.gz", "validation target text");
   options.add("data.max_length", 128, "drop training pairs longer than this many tokens");
+  if (new_model) add_new_model_options(options);
+  add_trainer_options(options);
+}
+
+void add_new_model_options(CommandOptions& options) {
   options.add("vocab.model", "",
               "existing sentencepiece model; empty: train one on the training text", "--vocab");
   options.add("vocab.size", 8000, "vocabulary size when training one", "--vocab-size");
@@ -86,6 +94,9 @@ void add_translation_train_options(CommandOptions& options) {
   json defaults = models::TransformerConfig().to_json();
   for (const auto& [field, value] : defaults.items())
     if (is_model_option(field)) options.add("model." + field, value, "model: " + field);
+}
+
+void add_trainer_options(CommandOptions& options) {
   options.add("train.optimizer", "adam", "adam or adamw");
   options.add("train.lr", 5e-4, "peak learning rate");
   options.add("train.beta1", 0.9, "Adam beta1");
@@ -119,9 +130,10 @@ TranslationRunResult run_translation_training(const core::Settings& s, const Com
   const fs::path out = train_options.output_dir;
   // A new run never writes over an earlier one: its checkpoints and log would be mixed or lost.
   if (!train_options.resume && fs::exists(out / "last"))
-    throw core::UserError(fmt::format(
-        "--output {} already holds a training run; add --resume to continue it or choose another --output",
-        out.string()));
+    throw core::UserError(
+        fmt::format("--output {} already holds a training run; add --resume to continue it or "
+                    "choose another --output",
+                    out.string()));
   fs::create_directories(out);
 
   // Model and vocabulary: resumed, fine-tuned from a checkpoint, or new.

@@ -9,7 +9,9 @@
 
 namespace slimformer::tools {
 
-void add_translation_train_options(CommandOptions& options);
+// Data, trainer and (with new_model) vocabulary and model.* options; fine-tuning commands start
+// from a checkpoint and leave out the latter.
+void add_translation_train_options(CommandOptions& options, bool new_model = true);
 
 struct TranslationRunResult {
   train::TrainResult train;

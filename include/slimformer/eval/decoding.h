@@ -27,6 +27,32 @@ std::vector<std::vector<int64_t>> greedy_search(models::Seq2SeqTransformerImpl& 
 std::vector<std::vector<int64_t>> beam_search(models::Seq2SeqTransformerImpl& model,
                                               const torch::Tensor& src, int64_t max_length,
                                               int64_t beam_size, double length_penalty);
+// The same from an encoder output computed earlier (reused while only the decoder changes).
+std::vector<std::vector<int64_t>> greedy_search(models::Seq2SeqTransformerImpl& model,
+                                                const models::EncoderOutput& encoded,
+                                                int64_t max_length);
+std::vector<std::vector<int64_t>> beam_search(models::Seq2SeqTransformerImpl& model,
+                                              const models::EncoderOutput& encoded,
+                                              int64_t max_length, int64_t beam_size,
+                                              double length_penalty);
+
+// Lines tokenized and grouped into length-sorted, padded source batches on a device.
+struct SourceBatches {
+  std::vector<std::vector<int64_t>> indices;  // line numbers per batch
+  std::vector<torch::Tensor> src;             // [B, S] per batch
+  std::vector<int64_t> max_length;            // output length limit per batch
+  size_t lines = 0;
+};
+SourceBatches prepare_source_batches(const models::Seq2SeqTransformerImpl& model,
+                                     const data::Vocab& vocab,
+                                     const std::vector<std::string>& lines,
+                                     const DecodeOptions& options, const torch::Device& device);
+
+// Translates prepared batches; `encoded`, when given, holds each batch's encoder output.
+std::vector<std::string> translate_batches(
+    models::Seq2SeqTransformerImpl& model, const data::Vocab& vocab, const SourceBatches& batches,
+    const DecodeOptions& options, const std::vector<models::EncoderOutput>* encoded = nullptr,
+    const std::function<void(size_t, size_t)>& progress = {});
 
 // Translates lines in length-sorted batches and returns them in input order.
 // `progress(done, total)` is called after each batch when given.

@@ -48,6 +48,11 @@ void write_model_files(const std::filesystem::path& dir, models::Seq2SeqTransfor
 // The initial parameters of a model trained from scratch: a fresh model from the same config.
 core::TensorMap regenerate_init(const models::TransformerConfig& config);
 
+// Whether `init` is exactly the initial parameters of a fresh model built from `config` (so a
+// checkpoint can omit it and record kInitFromSeed). Names the first differing tensor in `why`.
+bool init_matches_seed(const core::TensorMap& init, const models::TransformerConfig& config,
+                       std::string* why = nullptr);
+
 // Converts every floating tensor to `dtype` on the CPU.
 core::TensorMap cast_tensors(const core::TensorMap& tensors, torch::ScalarType dtype);
 

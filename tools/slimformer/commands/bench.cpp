@@ -2,6 +2,7 @@
 // comparison with a peer implementation run on the same machine in the same session.
 //   bench train: training steps (forward, label-smoothed loss, backward, Adam) on a fixed
 //   random batch of the given shape; reports target tokens per second.
+//   bench decode: translation models side by side (bench_decode.cpp).
 #include <fmt/format.h>
 
 #include <chrono>
@@ -96,6 +97,7 @@ void register_bench(CLI::App& app) {
     common->apply();
     bench_train(*o, *common);
   });
+  add_bench_decode(cmd);
 }
 
 }  // namespace slimformer::tools

@@ -53,12 +53,11 @@ void register_export(CLI::App& app) {
         if (ckpt.init.empty())
           throw core::UserError(
               fmt::format("--init seed: {} records no init to check", *model_dir));
-        auto fresh = train::regenerate_init(ckpt.model->config());
-        for (const auto& [key, tensor] : ckpt.init)
-          if (!fresh.count(key) || !torch::equal(fresh.at(key), tensor))
-            throw core::UserError(fmt::format(
-                "--init seed: {} differs from a fresh model's init (tensor {}); use --init keep",
-                *model_dir, key));
+        std::string differing;
+        if (!train::init_matches_seed(ckpt.init, ckpt.model->config(), &differing))
+          throw core::UserError(fmt::format(
+              "--init seed: {} differs from a fresh model's init (tensor {}); use --init keep",
+              *model_dir, differing));
         record["init"] = train::kInitFromSeed;
       } else {
         record.erase("init");

@@ -1,23 +1,19 @@
-// slimformer quickstart: the flagship pipeline on the bundled model and data. Checks the runtime,
-// loads the bundled Multi30k English-German model, translates test2016 greedily and with beam
-// search, scores both with BLEU, times them, and writes results.json and report.html.
+// slimformer quickstart: the flagship pipeline on the bundled model and data. Scores every
+// sublayer of the bundled Multi30k English-German model on a validation subset (Wang & Tu's
+// contribution and criticality), removes the least important ones, fine-tunes briefly, and
+// measures original, pruned and fine-tuned models side by side on test2016; writes
+// results.json and report.html with the heat maps.
 #include <fmt/format.h>
-
-#include <chrono>
+#include <fmt/ranges.h>
 
 #include "command_line.h"
 #include "commands.h"
-#include "options.h"
-#include "progress.h"
-#include "slimformer/core/error.h"
+#include "importance_setup.h"
 #include "slimformer/core/files.h"
 #include "slimformer/core/runtime.h"
-#include "slimformer/data/text_file.h"
-#include "slimformer/eval/bleu.h"
-#include "slimformer/eval/chrf.h"
-#include "slimformer/eval/decoding.h"
-#include "slimformer/report/html_report.h"
-#include "slimformer/train/checkpoint.h"
+#include "slimformer/methods/surgery/module_surgery.h"
+#include "slimformer/report/importance_report.h"
+#include "surgery_setup.h"
 
 namespace slimformer::tools {
 
@@ -26,128 +22,109 @@ using nlohmann::json;
 
 namespace {
 
-struct QuickstartOptions {
-  std::string model = "models/multi30k-base";
-  std::string src = "data/multi30k/test_2016_flickr.en.gz";
-  std::string ref = "data/multi30k/test_2016_flickr.de.gz";
-  int64_t sentences = 0;
-  int64_t beam = 4;
-  std::string output = "runs/quickstart";
-};
-
-struct DecodeRun {
-  std::string name;
-  int64_t beam;
-  std::vector<std::string> hyps;
-  eval::BleuResult bleu;
-  double chrf = 0;
-  double seconds = 0;
-};
-
-void run_quickstart(const QuickstartOptions& o, const CommonOptions& common) {
+void run_quickstart(const core::Settings& s, const CommonOptions& common) {
   const auto device = core::parse_device(common.device);
   auto info = core::runtime_info();
   fmt::print("== runtime\nLibTorch {} on {} ({}), {} BLAS threads, {:.0f} GFLOP/s float32 matmul\n",
              info.libtorch_version, info.blas_is_openblas ? "OpenBLAS" : "a non-OpenBLAS BLAS",
              info.blas_library, info.openblas_threads, core::measure_matmul_gflops(512, 20));
 
-  auto ckpt = train::load_seq2seq(o.model, device);
+  const fs::path model_dir = s.get_string("quickstart.model"), out = s.get_string("output");
+  auto ckpt = train::load_seq2seq(model_dir, device);
   const auto& c = ckpt.model->config();
-  fmt::print("\n== model {}\n{}+{} layers, d_model {}, {} parameters, {:.1f} MB on disk\n", o.model,
-             c.encoder_layers, c.decoder_layers, c.d_model, ckpt.model->num_parameters(),
-             core::directory_bytes(o.model) / 1e6);
+  fmt::print("\n== model {}\n{}+{} layers, d_model {}, {} parameters, {:.1f} MB on disk\n",
+             model_dir.string(), c.encoder_layers, c.decoder_layers, c.d_model,
+             ckpt.model->num_parameters(), core::directory_bytes(model_dir) / 1e6);
+  // The pipeline's own outputs are replaced on every run.
+  for (const char* sub : {"importance", "pruned", "finetune"}) fs::remove_all(out / sub);
 
-  auto sources = data::read_lines(o.src);
-  auto refs = data::read_lines(o.ref);
-  if (sources.size() != refs.size())
-    throw core::UserError(
-        fmt::format("{} has {} lines but {} has {}", o.src, sources.size(), o.ref, refs.size()));
-  if (o.sentences > 0 && size_t(o.sentences) < sources.size())
-    sources.resize(o.sentences), refs.resize(o.sentences);
+  fmt::print("\n== importance of every sublayer on {} ({} sentences)\n", s.get_string("data.src"),
+             s.get_int("data.samples"));
+  auto importance = run_importance(*ckpt.model, ckpt.vocab, ckpt.init, s, device,
+                                   out / "importance", {{"model", model_dir.string()}});
+  fmt::print("full model {} {:.2f}; {} evaluations in {:.0f} s\n", importance.metric,
+             importance.baseline, importance.evaluations.size(), importance.seconds);
+  for (const auto& e : importance.sublayers)
+    fmt::print("  {:<28} {}  contribution {:.2f}  criticality {:.2f}\n", e.path, e.place.label,
+               e.contribution, e.criticality);
 
-  std::vector<DecodeRun> runs = {{"greedy", 1}, {fmt::format("beam {}", o.beam), o.beam}};
-  fmt::print("\n== translating {} sentences of {}\n", sources.size(), o.src);
-  for (auto& run : runs) {
-    eval::DecodeOptions decode;
-    decode.beam_size = run.beam;
-    ProgressBar bar(run.name);
-    auto start = std::chrono::steady_clock::now();
-    run.hyps = eval::translate(*ckpt.model, ckpt.vocab, sources, decode, device,
-                               [&](size_t done, size_t total) { bar.update(done, total); });
-    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    bar.finish();
-    run.bleu = eval::corpus_bleu(run.hyps, {refs});
-    run.chrf = eval::corpus_chrf(run.hyps, refs).score;
-    fmt::print("{:<8} {}  chrF2 = {:.2f}  ({:.1f} s, {:.1f} sentences/s)\n", run.name,
-               run.bleu.format(), run.chrf, run.seconds, sources.size() / run.seconds);
-  }
-  fmt::print("signature {}\n", runs.back().bleu.signature());
+  const int64_t k = s.get_int_at_least("quickstart.remove", 1);
+  const auto by = s.get_choice("quickstart.by", {"contribution", "criticality"});
+  const auto removed = methods::least_important(importance, by, k);
+  fmt::print("\n== removing the {} least important by {}: {}\n", k, by, fmt::join(removed, ", "));
+  methods::remove_sublayers(*ckpt.model, removed);
+  save_changed_checkpoint(out / "pruned", ckpt, model_dir, {{"pruned_by", command_line()}});
 
-  fmt::print("\n== examples\n");
-  std::vector<std::vector<std::string>> example_rows;
-  for (size_t i = 0; i < std::min<size_t>(3, sources.size()); ++i) {
-    fmt::print("src  {}\nhyp  {}\nref  {}\n\n", sources[i], runs.back().hyps[i], refs[i]);
-    example_rows.push_back({sources[i], runs.back().hyps[i], refs[i]});
+  const int64_t steps = s.get_int_at_least("quickstart.finetune_steps", 0);
+  std::vector<std::pair<std::string, fs::path>> models = {{"original", model_dir},
+                                                          {"pruned", out / "pruned"}};
+  if (steps > 0) {
+    fmt::print("\n== fine-tuning the pruned model for {} updates\n", steps);
+    models.push_back({fmt::format("pruned + {} updates", steps),
+                      finetune(s, common, out / "pruned", out / "finetune", steps)});
   }
 
-  const fs::path out = o.output;
-  fs::create_directories(out);
-  json results = {{"model", o.model},
-                  {"parameters", ckpt.model->num_parameters()},
-                  {"sentences", sources.size()},
+  fmt::print("\n== side by side on {}\n", s.get_string("eval.test_src"));
+  auto measured = measure_models(models, s, device);
+  print_measurements(measured);
+
+  json results = {{"model", model_dir.string()},
                   {"blas", info.blas_library},
-                  {"signature", runs.back().bleu.signature()},
-                  {"command", command_line()}};
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& run : runs) {
-    results["decoding"][run.name] = {{"bleu", run.bleu.score},
-                                     {"bleu_line", run.bleu.format()},
-                                     {"chrf", run.chrf},
-                                     {"seconds", run.seconds},
-                                     {"sentences_per_second", sources.size() / run.seconds}};
-    rows.push_back({run.name, fmt::format("{:.2f}", run.bleu.score),
-                    fmt::format("{:.2f}", run.chrf), fmt::format("{:.1f}", run.seconds),
-                    fmt::format("{:.1f}", sources.size() / run.seconds)});
-    std::string text;
-    for (const auto& h : run.hyps) text += h + "\n";
-    core::write_text_atomically(
-        out / fmt::format("translations.{}.txt", run.beam == 1 ? "greedy" : "beam"), text);
-  }
+                  {"importance_dir", (out / "importance").string()},
+                  {"removed", removed},
+                  {"removed_by", by},
+                  {"finetune_steps", steps},
+                  {"models", measurements_json(measured)},
+                  {"command", command_line()},
+                  {"options", s.to_nested_json()}};
   core::write_text_atomically(out / "results.json", results.dump(2) + "\n");
 
   report::HtmlReport html("slimformer quickstart");
   html.paragraph(
       fmt::format("Model {}: {}+{} layers, d_model {}, {} parameters. Runtime: LibTorch {} on {}.",
-                  o.model, c.encoder_layers, c.decoder_layers, c.d_model,
-                  ckpt.model->num_parameters(), info.libtorch_version, info.blas_library));
-  html.heading(fmt::format("BLEU on {} ({} sentences)", o.src, sources.size()));
-  html.table({"decoding", "BLEU", "chrF2", "seconds", "sentences/s"}, rows);
-  html.paragraph("sacreBLEU signature: " + runs.back().bleu.signature());
-  html.heading("Examples");
-  html.table({"source", "translation", "reference"}, example_rows);
+                  model_dir.string(), c.encoder_layers, c.decoder_layers, c.d_model,
+                  measured.front().parameters, info.libtorch_version, info.blas_library));
+  html.heading(fmt::format("Pruned: the {} least important sublayers by {} removed", k, by));
+  html.paragraph(
+      fmt::format("Removed {}. Test set {}, beam {}; decoding time is the fastest of {} "
+                  "alternating rounds.",
+                  fmt::join(removed, ", "), s.get_string("eval.test_src"), s.get_int("eval.beam"),
+                  s.get_int("eval.repeats")));
+  html.table(measurement_header(), measurement_rows(measured));
+  html.heading("Sublayer importance");
+  report::add_importance_sections(html, importance, out / "importance");
   html.save(out / "report.html");
-  fmt::print("wrote {}/results.json and {}/report.html\n", out.string(), out.string());
+  fmt::print("\nwrote {0}/results.json and {0}/report.html\n", out.string());
 }
 
 }  // namespace
 
 void register_quickstart(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "quickstart", "the flagship pipeline on the bundled model and data, with a report");
-  auto o = std::make_shared<QuickstartOptions>();
+      "quickstart",
+      "the flagship pipeline on the bundled model: importance, module pruning, fine-tuning, "
+      "side-by-side measurement, report");
+  auto options = std::make_shared<CommandOptions>(cmd);
   auto common = std::make_shared<CommonOptions>();
-  cmd->add_option("--model", o->model, "checkpoint directory")->capture_default_str();
-  cmd->add_option("--src", o->src, "source side of the test set")->capture_default_str();
-  cmd->add_option("--ref", o->ref, "reference side of the test set")->capture_default_str();
-  cmd->add_option("--sentences", o->sentences, "translate only the first N sentences (0: all)")
-      ->capture_default_str();
-  cmd->add_option("--beam", o->beam, "beam size of the beam-search run")->capture_default_str();
-  cmd->add_option("--output", o->output, "where results.json and report.html go")
-      ->capture_default_str();
   common->add_to(cmd);
-  cmd->callback([o, common] {
+  options->add("quickstart.model", "models/multi30k-base", "checkpoint directory", "--model");
+  options->add("quickstart.remove", 2, "remove this many of the least important sublayers",
+               "--remove");
+  options->add("quickstart.by", "contribution", "rank by contribution or criticality", "--by");
+  options->add("quickstart.finetune_steps", 60, "fine-tuning updates after removal (0: none)",
+               "--finetune-steps");
+  add_importance_options(*options);
+  options->set_default("data.samples", 200);
+  options->set_default("importance.curve_max_k", 4);
+  add_test_options(*options);
+  add_finetune_options(*options);
+  options->set_default("train.validate_every", 60);
+  options->set_default("output", "runs/quickstart");
+  cmd->callback([options, common] {
+    core::Settings s;
+    if (!options->resolve(s)) return;
     common->apply();
-    run_quickstart(*o, *common);
+    run_quickstart(s, *common);
   });
 }
 

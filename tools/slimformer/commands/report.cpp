@@ -1,0 +1,35 @@
+// slimformer report: rebuilds the HTML report and SVG figures of an importance run from its
+// results.json, optionally comparing its scores with another run's (a second training seed).
+#include <fmt/format.h>
+
+#include <optional>
+
+#include "commands.h"
+#include "slimformer/methods/importance/importance_io.h"
+#include "slimformer/report/importance_report.h"
+
+namespace slimformer::tools {
+
+void register_report(CLI::App& app) {
+  auto* cmd = app.add_subcommand("report", "rebuild an importance run's report from results.json");
+  auto run_dir = std::make_shared<std::string>();
+  auto compare = std::make_shared<std::string>();
+  auto label = std::make_shared<std::string>();
+  cmd->add_option("run", *run_dir, "importance run directory")->required();
+  cmd->add_option("--compare", *compare,
+                  "another importance run (e.g. a second seed) to correlate the scores with");
+  cmd->add_option("--compare-label", *label, "how the report names the other run");
+  cmd->callback([=] {
+    auto result = methods::load_importance(*run_dir);
+    std::optional<methods::ImportanceResult> other;
+    if (!compare->empty()) other = methods::load_importance(*compare);
+    const std::string other_label = label->empty() ? *compare : *label;
+    report::write_importance_report(result, *run_dir, other ? &*other : nullptr, other_label);
+    for (const auto& a :
+         report::importance_agreement(result, other ? &*other : nullptr, other_label))
+      fmt::print("Spearman {}: {:.3f} over {} sublayers\n", a.what, a.spearman, a.sublayers);
+    fmt::print("wrote {}/report.html\n", *run_dir);
+  });
+}
+
+}  // namespace slimformer::tools
