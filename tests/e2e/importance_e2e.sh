@@ -24,7 +24,7 @@ test_set=(--test-src "$work/val.en" --test-ref "$work/val.de" --repeats 1)
 "$bin" importance "$model" "${eval_set[@]}" --metric loss --tolerance 0.25 --curve-max-k 3 \
   --output "$work/imp" >"$work/imp.txt" 2>&1
 check "importance exits 0" test $? -eq 0
-for f in results.json scores.csv evaluations.csv report.html heatmap_contribution.svg \
+for f in results.json scores.csv evaluations.csv evaluations.jsonl report.html heatmap_contribution.svg \
   heatmap_criticality.svg removal_curves.svg; do
   check "importance writes $f" test -f "$work/imp/$f"
 done

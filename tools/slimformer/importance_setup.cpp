@@ -1,7 +1,8 @@
 #include "importance_setup.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
+
+#include <fstream>
 
 #include "commands.h"
 #include "progress.h"
@@ -67,6 +68,18 @@ methods::ImportanceResult run_importance(models::Seq2SeqTransformerImpl& model,
   eval::TranslationEvaluator evaluator(model, vocab, std::move(text),
                                        s.get_string("importance.metric"), decode, device);
 
+  // Every evaluation is logged as it happens, so a long run can be followed and inspected.
+  fs::create_directories(out);
+  std::ofstream log(out / "evaluations.jsonl", std::ios::trunc);
+  options.on_evaluation = [&](const methods::Evaluation& e) {
+    log << json({{"path", e.path},
+                 {"action", e.action},
+                 {"alpha", e.alpha},
+                 {"value", e.value},
+                 {"seconds", e.seconds}})
+               .dump()
+        << std::endl;
+  };
   ProgressBar bar("importance");
   auto show = [&](const methods::ImportanceProgress& p) {
     bar.update(p.done, p.total, p.path.empty() ? p.phase : p.phase + " " + p.path);
@@ -86,7 +99,6 @@ methods::ImportanceResult run_importance(models::Seq2SeqTransformerImpl& model,
     curve_bar.finish();
   }
 
-  fs::create_directories(out);
   json results = methods::importance_to_json(result);
   results.update(record);
   core::write_text_atomically(out / "results.json", results.dump(2) + "\n");

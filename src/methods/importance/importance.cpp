@@ -24,8 +24,13 @@ void check_stop(const std::atomic<bool>* stop) {
 class EvaluationLog {
  public:
   EvaluationLog(eval::ModelEvaluator& evaluator, ImportanceResult& result, int64_t total,
-                const ImportanceCallback& progress, const std::atomic<bool>* stop)
-      : evaluator_(evaluator), result_(result), total_(total), progress_(progress), stop_(stop) {}
+                const ImportanceCallback& progress, const ImportanceOptions& options)
+      : evaluator_(evaluator),
+        result_(result),
+        total_(total),
+        progress_(progress),
+        stop_(options.stop_requested),
+        on_evaluation_(options.on_evaluation) {}
 
   double run(const std::string& phase, const std::string& path, const std::string& action,
              double alpha, const std::vector<std::string>& changed) {
@@ -36,6 +41,7 @@ class EvaluationLog {
     result_.evaluations.push_back(
         {path, action, alpha, value, std::chrono::duration<double>(Clock::now() - start).count()});
     ++done_;
+    if (on_evaluation_) on_evaluation_(result_.evaluations.back());
     if (progress_) progress_({done_, total_, phase, path});
     return value;
   }
@@ -46,6 +52,7 @@ class EvaluationLog {
   int64_t done_ = 0, total_;
   ImportanceCallback progress_;
   const std::atomic<bool>* stop_;
+  std::function<void(const Evaluation&)> on_evaluation_;
 };
 
 // Restores a sublayer's parameters and switch however the scoring of it ends.
@@ -150,7 +157,7 @@ ImportanceResult score_importance(models::ModelTree& model, const core::TensorMa
   result.higher_is_better = evaluator.higher_is_better();
   result.examples = evaluator.examples();
   result.tolerance = options.tolerance;
-  EvaluationLog log(evaluator, result, total, progress, options.stop_requested);
+  EvaluationLog log(evaluator, result, total, progress, options);
   result.baseline = log.run("baseline", "", "full", 1.0, {});
   result.clip = options.clip_fraction * std::abs(result.baseline);
   result.threshold = options.threshold >= 0

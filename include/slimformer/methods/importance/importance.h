@@ -24,6 +24,8 @@ namespace slimformer::methods {
 inline constexpr char kContribution[] = "contribution";
 inline constexpr char kCriticality[] = "criticality";
 
+struct Evaluation;
+
 struct ImportanceOptions {
   bool contribution = true;
   bool criticality = true;
@@ -31,7 +33,8 @@ struct ImportanceOptions {
   double threshold = -1;           // < 0: eval::default_threshold of the metric
   double tolerance = 0.05;         // bisection stops when the alpha interval is this narrow
   std::vector<std::string> paths;  // empty: every sublayer still present
-  const std::atomic<bool>* stop_requested = nullptr;  // throws core::Interrupted when set
+  const std::atomic<bool>* stop_requested = nullptr;     // throws core::Interrupted when set
+  std::function<void(const Evaluation&)> on_evaluation;  // after each evaluation (logging)
 };
 
 // Where a sublayer sits, as the paper's heat maps lay it out.
