@@ -35,6 +35,13 @@ TokenizedPairs tokenize_pairs(const ParallelText& text, const Vocab& vocab, int6
   return out;
 }
 
+std::vector<int64_t> pair_lengths(const TokenizedPairs& pairs) {
+  std::vector<int64_t> lengths;
+  for (size_t i = 0; i < pairs.size(); ++i)
+    lengths.push_back(std::max(pairs.source[i].size(), pairs.target[i].size() + 1));
+  return lengths;
+}
+
 std::vector<std::vector<int64_t>> batch_by_tokens(const std::vector<int64_t>& lengths,
                                                   int64_t max_tokens, bool shuffle, uint64_t seed) {
   std::vector<int64_t> order(lengths.size());

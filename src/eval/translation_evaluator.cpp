@@ -50,11 +50,11 @@ TranslationEvaluator::TranslationEvaluator(models::Seq2SeqTransformerImpl& model
     source_batches_ = prepare_source_batches(model_, vocab_, text_.source, decode_, device);
   } else {
     auto pairs = data::tokenize_pairs(text_, vocab_, model_.config().max_position_embeddings - 1);
-    std::vector<int64_t> lengths;
-    for (size_t i = 0; i < pairs.size(); ++i)
-      lengths.push_back(std::max(pairs.source[i].size(), pairs.target[i].size() + 1));
-    for (const auto& batch : data::batch_by_tokens(lengths, max_tokens, false, 0))
+    for (const auto& batch :
+         data::batch_by_tokens(data::pair_lengths(pairs), max_tokens, false, 0)) {
       loss_batches_.push_back(data::make_translation_batch(pairs, batch).to(device));
+      loss_sources_.push_back(loss_batches_.back().src);
+    }
   }
 }
 
@@ -74,9 +74,7 @@ double TranslationEvaluator::bleu(const std::vector<std::string>& changed) {
 }
 
 double TranslationEvaluator::loss(const std::vector<std::string>& changed) {
-  std::vector<torch::Tensor> sources;
-  for (const auto& b : loss_batches_) sources.push_back(b.src);
-  const auto* encoded = reusable_encoding(changed, sources, loss_encoding_);
+  const auto* encoded = reusable_encoding(changed, loss_sources_, loss_encoding_);
   double nll = 0;
   int64_t tokens = 0;
   for (size_t i = 0; i < loss_batches_.size(); ++i) {

@@ -8,17 +8,6 @@
 
 namespace slimformer::eval {
 
-namespace {
-
-std::vector<int64_t> pair_lengths(const data::TokenizedPairs& pairs) {
-  std::vector<int64_t> lengths;
-  for (size_t i = 0; i < pairs.size(); ++i)
-    lengths.push_back(std::max(pairs.source[i].size(), pairs.target[i].size() + 1));
-  return lengths;
-}
-
-}  // namespace
-
 train::Metrics evaluate_translation(models::Seq2SeqTransformerImpl& model, const data::Vocab& vocab,
                                     const data::TokenizedPairs& pairs,
                                     const data::ParallelText& text,
@@ -29,7 +18,7 @@ train::Metrics evaluate_translation(models::Seq2SeqTransformerImpl& model, const
   double nll = 0;
   int64_t tokens = 0;
   for (const auto& batch :
-       data::batch_by_tokens(pair_lengths(pairs), options.max_tokens, false, 0)) {
+       data::batch_by_tokens(data::pair_lengths(pairs), options.max_tokens, false, 0)) {
     auto b = data::make_translation_batch(pairs, batch).to(options.device);
     auto loss = train::label_smoothed_cross_entropy(model.forward(b.src, b.tgt_in), b.tgt_out, 0.0,
                                                     data::Vocab::kPad);
@@ -64,7 +53,7 @@ TranslationTask::TranslationTask(models::Seq2SeqTransformer model, data::Vocab v
 
 const std::vector<std::vector<int64_t>>& TranslationTask::batches_for(int64_t epoch) {
   if (epoch != cached_epoch_) {
-    cached_batches_ = data::batch_by_tokens(pair_lengths(train_), options_.max_tokens, true,
+    cached_batches_ = data::batch_by_tokens(data::pair_lengths(train_), options_.max_tokens, true,
                                             uint64_t(options_.seed) * 1000003u + uint64_t(epoch));
     cached_epoch_ = epoch;
   }

@@ -11,7 +11,7 @@
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
 #include "slimformer/core/runtime.h"
-#include "slimformer/data/text_file.h"
+#include "slimformer/data/parallel_corpus.h"
 #include "slimformer/eval/bleu.h"
 #include "slimformer/eval/chrf.h"
 #include "slimformer/eval/decoding.h"
@@ -117,12 +117,9 @@ void add_test_options(CommandOptions& options) {
 std::vector<MeasuredModel> measure_models(
     const std::vector<std::pair<std::string, fs::path>>& models, const core::Settings& s,
     const torch::Device& device) {
-  auto sources = data::read_lines(s.get_string("eval.test_src"));
-  auto refs = data::read_lines(s.get_string("eval.test_ref"));
-  if (sources.size() != refs.size())
-    throw core::UserError(fmt::format("{} has {} lines but {} has {}",
-                                      s.get_string("eval.test_src"), sources.size(),
-                                      s.get_string("eval.test_ref"), refs.size()));
+  auto test = data::read_parallel(s.get_string("eval.test_src"), s.get_string("eval.test_ref"));
+  const auto& sources = test.source;
+  const auto& refs = test.target;
   eval::DecodeOptions decode;
   decode.beam_size = s.get_int_at_least("eval.beam", 1);
   const int64_t repeats = s.get_int_at_least("eval.repeats", 1);

@@ -29,6 +29,9 @@ struct TokenizedPairs {
 // dropped (max_length <= 0 keeps all).
 TokenizedPairs tokenize_pairs(const ParallelText& text, const Vocab& vocab, int64_t max_length);
 
+// The length each pair takes in a teacher-forcing batch: the longer of source and target + <s>.
+std::vector<int64_t> pair_lengths(const TokenizedPairs& pairs);
+
 // Index lists of examples, each batch holding at most max_tokens tokens counting padding
 // (batch size x longest sequence). Examples are sorted by length so padding stays small; with
 // shuffle, ties are broken and batch order is permuted by `seed`.

@@ -39,6 +39,7 @@ class TranslationEvaluator : public ModelEvaluator {
   DecodeOptions decode_;
   SourceBatches source_batches_;
   std::vector<data::TranslationBatch> loss_batches_;
+  std::vector<torch::Tensor> loss_sources_;  // loss_batches_[i].src, as reusable_encoding takes
   std::vector<models::EncoderOutput> decode_encoding_, loss_encoding_;
 };
 
