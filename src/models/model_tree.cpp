@@ -3,9 +3,24 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
 #include "slimformer/core/error.h"
+#include "slimformer/models/causal_lm.h"
+#include "slimformer/models/seq2seq.h"
 
 namespace slimformer::models {
+
+void ModelTree::remove(const std::string& path) {
+  sublayer(path)->remove();
+  auto& removed = mutable_config().removed_sublayers;
+  if (std::find(removed.begin(), removed.end(), path) == removed.end()) removed.push_back(path);
+}
+
+std::shared_ptr<ModelTree> build_model(const TransformerConfig& config) {
+  if (config.is_causal_lm()) return CausalLM(config).ptr();
+  return Seq2SeqTransformer(config).ptr();
+}
 
 nn::Sublayer ModelTree::sublayer(const std::string& path) {
   std::vector<std::string> known;

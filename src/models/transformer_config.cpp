@@ -25,7 +25,13 @@ json TransformerConfig::to_json() const {
               {"activation_function", activation_function},
               {"normalize_before", normalize_before},
               {"position_embedding", position_embedding},
+              {"rope_theta", rope_theta},
               {"max_position_embeddings", max_position_embeddings},
+              {"norm_type", norm_type},
+              {"norm_eps", norm_eps},
+              {"ffn_gated", ffn_gated},
+              {"num_key_value_heads", num_key_value_heads},
+              {"use_bias", use_bias},
               {"share_embeddings", share_embeddings},
               {"tie_word_embeddings", tie_word_embeddings},
               {"scale_embedding", scale_embedding},
@@ -70,7 +76,13 @@ TransformerConfig TransformerConfig::from_json(const json& j, const std::string&
   read_field(j, "activation_function", c.activation_function, source);
   read_field(j, "normalize_before", c.normalize_before, source);
   read_field(j, "position_embedding", c.position_embedding, source);
+  read_field(j, "rope_theta", c.rope_theta, source);
   read_field(j, "max_position_embeddings", c.max_position_embeddings, source);
+  read_field(j, "norm_type", c.norm_type, source);
+  read_field(j, "norm_eps", c.norm_eps, source);
+  read_field(j, "ffn_gated", c.ffn_gated, source);
+  read_field(j, "num_key_value_heads", c.num_key_value_heads, source);
+  read_field(j, "use_bias", c.use_bias, source);
   read_field(j, "share_embeddings", c.share_embeddings, source);
   read_field(j, "tie_word_embeddings", c.tie_word_embeddings, source);
   read_field(j, "scale_embedding", c.scale_embedding, source);
@@ -89,18 +101,26 @@ void TransformerConfig::validate(const std::string& source) const {
     throw core::UserError(
         fmt::format("{}: {} {}, got {}", source, field, expectation, given.dump()));
   };
-  if (model_type != "seq2seq") fail("model_type", "must be seq2seq", model_type);
+  if (model_type != "seq2seq" && model_type != "causal_lm")
+    fail("model_type", "must be seq2seq or causal_lm", model_type);
   if (vocab_size < 4) fail("vocab_size", "must be >= 4", vocab_size);
   if (d_model < 1) fail("d_model", "must be >= 1", d_model);
-  if (d_model % 2) fail("d_model", "must be even (sinusoidal positions)", d_model);
+  if (d_model % 2) fail("d_model", "must be even (sinusoidal and rotary positions)", d_model);
   if (encoder_layers < 0) fail("encoder_layers", "must be >= 0", encoder_layers);
+  if (is_causal_lm() && encoder_layers != 0)
+    fail("encoder_layers", "must be 0 for a causal_lm", encoder_layers);
   if (decoder_layers < 1) fail("decoder_layers", "must be >= 1", decoder_layers);
-  if (encoder_attention_heads < 1 || d_model % encoder_attention_heads)
+  if (encoder_layers > 0 && (encoder_attention_heads < 1 || d_model % encoder_attention_heads))
     fail("encoder_attention_heads", fmt::format("must divide d_model {}", d_model),
          encoder_attention_heads);
   if (decoder_attention_heads < 1 || d_model % decoder_attention_heads)
     fail("decoder_attention_heads", fmt::format("must divide d_model {}", d_model),
          decoder_attention_heads);
+  if (num_key_value_heads < 0 ||
+      (num_key_value_heads > 0 && decoder_attention_heads % num_key_value_heads))
+    fail("num_key_value_heads",
+         fmt::format("must divide decoder_attention_heads {} (0: all)", decoder_attention_heads),
+         num_key_value_heads);
   if (encoder_ffn_dim < 1) fail("encoder_ffn_dim", "must be >= 1", encoder_ffn_dim);
   if (decoder_ffn_dim < 1) fail("decoder_ffn_dim", "must be >= 1", decoder_ffn_dim);
   for (auto [name, p] : {std::pair{"dropout", dropout},
@@ -110,8 +130,17 @@ void TransformerConfig::validate(const std::string& source) const {
   if (activation_function != "relu" && activation_function != "gelu" &&
       activation_function != "silu")
     fail("activation_function", "must be relu, gelu or silu", activation_function);
-  if (position_embedding != "sinusoidal" && position_embedding != "learned")
-    fail("position_embedding", "must be sinusoidal or learned", position_embedding);
+  if (position_embedding != "sinusoidal" && position_embedding != "learned" &&
+      position_embedding != "rotary")
+    fail("position_embedding", "must be sinusoidal, learned or rotary", position_embedding);
+  if (position_embedding == "rotary" &&
+      ((d_model / decoder_attention_heads) % 2 ||
+       (encoder_layers > 0 && (d_model / encoder_attention_heads) % 2)))
+    fail("position_embedding", "rotary needs an even head dimension", position_embedding);
+  if (rope_theta <= 0) fail("rope_theta", "must be > 0", rope_theta);
+  if (norm_type != "layer_norm" && norm_type != "rms_norm")
+    fail("norm_type", "must be layer_norm or rms_norm", norm_type);
+  if (norm_eps <= 0) fail("norm_eps", "must be > 0", norm_eps);
   if (max_position_embeddings < 2)
     fail("max_position_embeddings", "must be >= 2", max_position_embeddings);
   for (auto [name, id] : {std::pair{"pad_token_id", pad_token_id},

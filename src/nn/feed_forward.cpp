@@ -11,13 +11,19 @@ torch::Tensor activate(const torch::Tensor& x, const std::string& name) {
 
 FeedForwardImpl::FeedForwardImpl(const FeedForwardOptions& options) : options_(options) {
   activate(torch::zeros({1}), options.activation);  // reject a bad name at construction
-  fc1 = register_module("fc1", torch::nn::Linear(options.embed_dim, options.hidden_dim));
-  fc2 = register_module("fc2", torch::nn::Linear(options.hidden_dim, options.embed_dim));
+  auto linear = [&](int64_t in, int64_t out) {
+    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(options.bias));
+  };
+  fc1 = register_module("fc1", linear(options.embed_dim, options.hidden_dim));
+  fc2 = register_module("fc2", linear(options.hidden_dim, options.embed_dim));
+  if (options.gated) fc3 = register_module("fc3", linear(options.embed_dim, options.hidden_dim));
   dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x, const BlockContext& /*context*/) {
-  return fc2(dropout_(activate(fc1(x), options_.activation)));
+  torch::Tensor hidden = activate(fc1(x), options_.activation);
+  if (fc3) hidden = hidden * fc3(x);
+  return fc2(dropout_(hidden));
 }
 
 }  // namespace slimformer::nn

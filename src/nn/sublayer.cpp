@@ -21,8 +21,8 @@ std::string sublayer_type_name(SublayerType type) {
 SublayerImpl::SublayerImpl(const SublayerOptions& options, std::shared_ptr<BlockImpl> block)
     : options_(options) {
   block_ = register_module("block", std::move(block));
-  norm_ = register_module(
-      "norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.embed_dim}).eps(1e-5)));
+  norm_ =
+      register_module("norm", Norm(NormOptions{options.embed_dim, options.norm, options.norm_eps}));
   dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
 }
 
@@ -37,7 +37,7 @@ void SublayerImpl::remove() {
   unregister_module("block");
   unregister_module("norm");
   block_.reset();
-  norm_ = torch::nn::LayerNorm{nullptr};
+  norm_ = Norm{nullptr};
   removed_ = true;
 }
 

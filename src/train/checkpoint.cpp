@@ -17,43 +17,94 @@ core::TensorMap cast_tensors(const core::TensorMap& tensors, torch::ScalarType d
   return out;
 }
 
-Seq2SeqCheckpoint load_seq2seq(const fs::path& dir, const torch::Device& device) {
+namespace {
+
+// What every checkpoint directory holds, read and checked before a model is built from it.
+struct CheckpointFiles {
+  models::TransformerConfig config;
+  std::shared_ptr<data::Tokenizer> tokenizer;
+  core::TensorMap weights;
+  core::TensorMap init;
+  bool init_from_seed = false;
+  nlohmann::json record;
+};
+
+void require_directory(const fs::path& dir) {
   if (!fs::is_directory(dir))
     throw core::UserError(fmt::format("{}: not a checkpoint directory", dir.string()));
-  for (const char* required : {kConfigFile, kModelFile, kTokenizerFile})
+  for (const char* required : {kConfigFile, kModelFile})
     if (!fs::exists(dir / required))
       throw core::UserError(fmt::format("{}: checkpoint has no {}", dir.string(), required));
-  Seq2SeqCheckpoint ckpt;
-  auto config = models::TransformerConfig::load((dir / kConfigFile).string());
-  ckpt.vocab = data::Vocab::load((dir / kTokenizerFile).string());
-  if (ckpt.vocab.size() != config.vocab_size)
+}
+
+CheckpointFiles read_checkpoint_files(const fs::path& dir) {
+  require_directory(dir);
+  CheckpointFiles files;
+  files.config = models::TransformerConfig::load((dir / kConfigFile).string());
+  files.tokenizer = data::load_checkpoint_tokenizer(dir);
+  if (files.tokenizer->size() != files.config.vocab_size)
     throw core::UserError(
         fmt::format("{}: tokenizer has {} pieces but config.json vocab_size is {}", dir.string(),
-                    ckpt.vocab.size(), config.vocab_size));
-  ckpt.model = models::Seq2SeqTransformer(config);
-  auto weights = core::load_safetensors(dir / kModelFile);
-  ckpt.model->load_state(cast_tensors(weights, torch::kFloat32), (dir / kModelFile).string());
+                    files.tokenizer->size(), files.config.vocab_size));
+  files.weights = cast_tensors(core::load_safetensors(dir / kModelFile), torch::kFloat32);
   if (fs::exists(dir / kRecordFile)) {
     try {
-      ckpt.record = nlohmann::json::parse(core::read_file(dir / kRecordFile));
+      files.record = nlohmann::json::parse(core::read_file(dir / kRecordFile));
     } catch (const nlohmann::json::exception& e) {
       throw core::UserError(
           fmt::format("{}: malformed JSON: {}", (dir / kRecordFile).string(), e.what()));
     }
   }
   if (fs::exists(dir / kInitFile)) {
-    ckpt.init = cast_tensors(core::load_safetensors(dir / kInitFile), torch::kFloat32);
-  } else if (ckpt.record.is_object() && ckpt.record.value("init", "") == kInitFromSeed) {
-    ckpt.init = regenerate_init(config);
-    ckpt.init_from_seed = true;
+    files.init = cast_tensors(core::load_safetensors(dir / kInitFile), torch::kFloat32);
+  } else if (files.record.is_object() && files.record.value("init", "") == kInitFromSeed) {
+    files.init = regenerate_init(files.config);
+    files.init_from_seed = true;
   }
+  return files;
+}
+
+void expect_model_type(const CheckpointFiles& files, const fs::path& dir, const char* expected,
+                       const char* what) {
+  if (files.config.model_type != expected)
+    throw core::UserError(fmt::format("{}: model_type {} is not {} (expected model_type {})",
+                                      dir.string(), files.config.model_type, what, expected));
+}
+
+}  // namespace
+
+std::string checkpoint_model_type(const fs::path& dir) {
+  require_directory(dir);
+  return models::TransformerConfig::load((dir / kConfigFile).string()).model_type;
+}
+
+Seq2SeqCheckpoint load_seq2seq(const fs::path& dir, const torch::Device& device) {
+  CheckpointFiles files = read_checkpoint_files(dir);
+  expect_model_type(files, dir, "seq2seq", "a translation model");
+  auto vocab = std::dynamic_pointer_cast<data::Vocab>(files.tokenizer);
+  if (!vocab)
+    throw core::UserError(fmt::format("{}: a translation model needs a sentencepiece {}",
+                                      dir.string(), data::Vocab::kFileName));
+  Seq2SeqCheckpoint ckpt{models::Seq2SeqTransformer(files.config), *vocab, std::move(files.init),
+                         files.init_from_seed, std::move(files.record)};
+  ckpt.model->load_state(files.weights, (dir / kModelFile).string());
+  ckpt.model->to(device);
+  return ckpt;
+}
+
+CausalLMCheckpoint load_causal_lm(const fs::path& dir, const torch::Device& device) {
+  CheckpointFiles files = read_checkpoint_files(dir);
+  expect_model_type(files, dir, "causal_lm", "a causal language model");
+  CausalLMCheckpoint ckpt{models::CausalLM(files.config), files.tokenizer, std::move(files.init),
+                          files.init_from_seed, std::move(files.record)};
+  ckpt.model->load_state(files.weights, (dir / kModelFile).string());
   ckpt.model->to(device);
   return ckpt;
 }
 
 core::TensorMap regenerate_init(const models::TransformerConfig& config) {
-  models::Seq2SeqTransformer fresh(config);  // initialization depends only on config.init_seed
-  return cast_tensors(fresh->state(), torch::kFloat32);
+  // Initialization depends only on config.init_seed.
+  return cast_tensors(models::build_model(config)->state(), torch::kFloat32);
 }
 
 bool init_matches_seed(const core::TensorMap& init, const models::TransformerConfig& config,
@@ -70,9 +121,9 @@ bool init_matches_seed(const core::TensorMap& init, const models::TransformerCon
   return true;
 }
 
-void write_model_files(const fs::path& dir, models::Seq2SeqTransformerImpl& model,
-                       const core::TensorMap& init, const data::Vocab& vocab,
-                       const nlohmann::json& record, torch::ScalarType dtype) {
+void write_model_files(const fs::path& dir, models::ModelTree& model, const core::TensorMap& init,
+                       const data::Tokenizer& tokenizer, const nlohmann::json& record,
+                       torch::ScalarType dtype) {
   model.config().save((dir / kConfigFile).string());
   core::save_safetensors(dir / kModelFile, cast_tensors(model.state(), dtype));
   if (!init.empty()) {
@@ -83,7 +134,10 @@ void write_model_files(const fs::path& dir, models::Seq2SeqTransformerImpl& mode
       if (state.count(key)) kept[key] = t;
     core::save_safetensors(dir / kInitFile, cast_tensors(kept, dtype));
   }
-  fs::copy_file(vocab.path(), dir / kTokenizerFile, fs::copy_options::overwrite_existing);
+  const fs::path tokenizer_copy = dir / tokenizer.checkpoint_file_name();
+  fs::copy_file(tokenizer.path(), tokenizer_copy, fs::copy_options::overwrite_existing);
+  // A copy of a read-only file is read-only; the checkpoint's owner may still replace it.
+  fs::permissions(tokenizer_copy, fs::perms::owner_write, fs::perm_options::add);
   core::write_text_atomically(dir / kRecordFile, record.dump(2) + "\n");
 }
 

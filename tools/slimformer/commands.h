@@ -22,6 +22,8 @@ void register_importance(CLI::App& app);
 void register_prune_modules(CLI::App& app);
 void register_rewind(CLI::App& app);
 void register_report(CLI::App& app);
+void register_import(CLI::App& app);
+void register_generate(CLI::App& app);
 // `bench decode`, a subcommand of bench.
 void add_bench_decode(CLI::App* bench);
 

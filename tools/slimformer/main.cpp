@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   tools::register_translate(app);
   tools::register_evaluate(app);
   tools::register_info(app);
+  tools::register_import(app);
+  tools::register_generate(app);
   tools::register_export(app);
   tools::register_importance(app);
   tools::register_prune_modules(app);

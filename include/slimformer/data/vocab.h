@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "slimformer/data/tokenizer.h"
+
 namespace slimformer::data {
 
 struct VocabTrainOptions {
@@ -15,9 +17,10 @@ struct VocabTrainOptions {
   int64_t max_sentences = 0;  // 0: all
 };
 
-class Vocab {
+class Vocab : public Tokenizer {
  public:
   static constexpr int64_t kPad = 0, kUnk = 1, kBos = 2, kEos = 3;
+  static constexpr char kFileName[] = "tokenizer.model";
 
   // Loads a sentencepiece .model file.
   static Vocab load(const std::string& path);
@@ -25,10 +28,15 @@ class Vocab {
   static Vocab train(const std::vector<std::string>& text_files, const std::string& model_path,
                      const VocabTrainOptions& options);
 
-  std::vector<int64_t> encode(const std::string& text) const;
-  std::string decode(const std::vector<int64_t>& ids) const;  // stops at </s>, skips <pad>/<s>
-  int64_t size() const;
-  const std::string& path() const { return path_; }
+  std::vector<int64_t> encode(const std::string& text) const override;
+  // Stops at </s>, skips <pad> and <s>.
+  std::string decode(const std::vector<int64_t>& ids) const override;
+  int64_t size() const override;
+  int64_t bos_id() const override { return kBos; }
+  int64_t eos_id() const override { return kEos; }
+  std::vector<int64_t> line_end_ids() const override { return {kEos}; }
+  const std::string& path() const override { return path_; }
+  std::string checkpoint_file_name() const override { return kFileName; }
 
  private:
   std::shared_ptr<void> processor_;  // a sentencepiece processor behind the shim

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "slimformer/core/safetensors.h"
+#include "slimformer/models/transformer_config.h"
 #include "slimformer/nn/sublayer.h"
 
 namespace slimformer::models {
@@ -19,8 +20,11 @@ class ModelTree {
   virtual std::vector<nn::Sublayer> sublayers() = 0;
   // The LibTorch module that holds all parameters.
   virtual torch::nn::Module& module() = 0;
+  // The architecture, with the removed sublayers recorded.
+  virtual const TransformerConfig& config() const = 0;
+
   // Removes a sublayer physically and records it in the model's config.
-  virtual void remove(const std::string& path) = 0;
+  void remove(const std::string& path);
 
   // The sublayer at `path`; a UserError listing the valid paths if there is none.
   nn::Sublayer sublayer(const std::string& path);
@@ -31,6 +35,12 @@ class ModelTree {
   // the file in errors.
   void load_state(const core::TensorMap& tensors, const std::string& source);
   int64_t num_parameters();
+
+ protected:
+  virtual TransformerConfig& mutable_config() = 0;
 };
+
+// A fresh model of the family config.model_type names, initialized from config.init_seed.
+std::shared_ptr<ModelTree> build_model(const TransformerConfig& config);
 
 }  // namespace slimformer::models

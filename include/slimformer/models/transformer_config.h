@@ -1,5 +1,7 @@
 // TransformerConfig: the architecture of a model, read from and written to config.json with
-// Hugging Face-like keys (d_model, encoder_layers, encoder_attention_heads, ...).
+// Hugging Face-like keys (d_model, encoder_layers, encoder_attention_heads, ...). One config
+// serves every family: model_type seq2seq (encoder-decoder) or causal_lm (decoder only; the
+// decoder_* fields describe it and encoder_layers is 0).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -9,7 +11,7 @@
 namespace slimformer::models {
 
 struct TransformerConfig {
-  std::string model_type = "seq2seq";
+  std::string model_type = "seq2seq";  // seq2seq | causal_lm
   int64_t vocab_size = 8000;
   int64_t d_model = 512;
   int64_t encoder_layers = 6;
@@ -23,8 +25,14 @@ struct TransformerConfig {
   double activation_dropout = 0.0;
   std::string activation_function = "relu";
   bool normalize_before = false;                  // pre-norm; post-norm is the paper's default
-  std::string position_embedding = "sinusoidal";  // sinusoidal | learned
+  std::string position_embedding = "sinusoidal";  // sinusoidal | learned | rotary
+  double rope_theta = 10000.0;                    // base of the rotary angles
   int64_t max_position_embeddings = 512;
+  std::string norm_type = "layer_norm";  // layer_norm | rms_norm
+  double norm_eps = 1e-5;
+  bool ffn_gated = false;           // GLU feed-forward (SwiGLU with silu), as in Llama
+  int64_t num_key_value_heads = 0;  // self-attention key/value heads (grouped-query); 0: all
+  bool use_bias = true;             // biases in attention and feed-forward projections
   bool share_embeddings = true;     // encoder and decoder share token embeddings
   bool tie_word_embeddings = true;  // output projection = decoder embedding
   bool scale_embedding = true;      // multiply embeddings by sqrt(d_model)
@@ -39,6 +47,7 @@ struct TransformerConfig {
   // Reads and validates; errors name `source` (a file) and the field.
   static TransformerConfig from_json(const nlohmann::json& j, const std::string& source);
   static TransformerConfig load(const std::string& path);
+  bool is_causal_lm() const { return model_type == "causal_lm"; }
   void save(const std::string& path) const;
   // Throws a UserError naming `source` and the first invalid field.
   void validate(const std::string& source) const;

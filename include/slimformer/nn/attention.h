@@ -10,9 +10,12 @@ namespace slimformer::nn {
 struct AttentionOptions {
   int64_t embed_dim = 512;
   int64_t num_heads = 8;
-  double dropout = 0.0;  // on the attention weights
-  bool cross = false;    // keys and values from BlockContext::memory
-  bool causal = false;   // self-attention that may not look ahead
+  double dropout = 0.0;       // on the attention weights
+  bool cross = false;         // keys and values from BlockContext::memory
+  bool causal = false;        // self-attention that may not look ahead
+  int64_t num_kv_heads = 0;   // key/value heads; 0: num_heads. Must divide num_heads.
+  bool bias = true;           // biases on the four projections
+  double rotary_theta = 0.0;  // > 0: rotary positions with this base on queries and keys
 };
 
 class SoftmaxAttentionImpl : public BlockImpl {
@@ -27,8 +30,9 @@ class SoftmaxAttentionImpl : public BlockImpl {
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
 
  private:
-  // [B, T, D] -> [B, H, T, D/H]
-  torch::Tensor split_heads(const torch::Tensor& x) const;
+  // [B, T, heads * hd] -> [B, heads, T, hd]
+  torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) const;
+  int64_t kv_heads() const;
   AttentionOptions options_;
   torch::nn::Dropout dropout_{nullptr};
 };

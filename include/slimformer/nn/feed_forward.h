@@ -1,4 +1,6 @@
-// Feed-forward blocks: position-wise two-layer networks, fc2(dropout(act(fc1(x)))).
+// Feed-forward blocks: position-wise two-layer networks, fc2(dropout(act(fc1(x)))), or the gated
+// form (GLU variants, Shazeer 2020; SwiGLU in Llama) fc2(dropout(act(fc1(x)) * fc3(x))), where
+// fc1, fc3 and fc2 are Llama's w1 (gate), w3 (up) and w2 (down).
 #pragma once
 
 #include "slimformer/nn/block.h"
@@ -10,6 +12,8 @@ struct FeedForwardOptions {
   int64_t hidden_dim = 2048;
   std::string activation = "relu";  // relu | gelu | silu
   double dropout = 0.0;             // after the activation
+  bool gated = false;               // GLU form with a third projection fc3
+  bool bias = true;
 };
 
 class FeedForwardImpl : public BlockImpl {
@@ -18,7 +22,7 @@ class FeedForwardImpl : public BlockImpl {
   torch::Tensor forward(const torch::Tensor& x, const BlockContext& context) override;
   std::string kind() const override { return "ffn"; }
 
-  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr}, fc3{nullptr};  // fc3 only when gated
 
  private:
   FeedForwardOptions options_;

@@ -12,6 +12,7 @@
 
 #include "slimformer/core/safetensors.h"
 #include "slimformer/nn/block.h"
+#include "slimformer/nn/norm.h"
 
 namespace slimformer::nn {
 
@@ -25,7 +26,9 @@ struct SublayerOptions {
   SublayerType type = SublayerType::kFeedForward;
   int64_t embed_dim = 512;
   bool pre_norm = false;
-  double dropout = 0.0;  // on the block's output, before the residual sum
+  double dropout = 0.0;             // on the block's output, before the residual sum
+  std::string norm = "layer_norm";  // layer_norm | rms_norm
+  double norm_eps = 1e-5;
 };
 
 class SublayerImpl : public torch::nn::Module {
@@ -60,7 +63,7 @@ class SublayerImpl : public torch::nn::Module {
  private:
   SublayerOptions options_;
   std::shared_ptr<BlockImpl> block_;
-  torch::nn::LayerNorm norm_{nullptr};
+  Norm norm_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
   bool enabled_ = true;
   bool removed_ = false;

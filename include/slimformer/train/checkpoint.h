@@ -2,7 +2,7 @@
 //   config.json          architecture (Hugging Face-like keys)
 //   model.safetensors    parameters, keyed by model-tree path
 //   init.safetensors     the initial parameters of the training run
-//   tokenizer.model      the sentencepiece vocabulary
+//   tokenizer.model      the sentencepiece vocabulary (or tokenizer.bin, a llama2.c vocabulary)
 //   slimformer.json      what produced it: command, options, metrics
 //   training_state/      optimizer, progress and RNG state, for exact resume (training only)
 // Every directory is written under a temporary name and renamed into place.
@@ -13,7 +13,9 @@
 #include <string>
 
 #include "slimformer/core/safetensors.h"
+#include "slimformer/data/tokenizer.h"
 #include "slimformer/data/vocab.h"
+#include "slimformer/models/causal_lm.h"
 #include "slimformer/models/seq2seq.h"
 
 namespace slimformer::train {
@@ -21,7 +23,6 @@ namespace slimformer::train {
 inline constexpr char kConfigFile[] = "config.json";
 inline constexpr char kModelFile[] = "model.safetensors";
 inline constexpr char kInitFile[] = "init.safetensors";
-inline constexpr char kTokenizerFile[] = "tokenizer.model";
 inline constexpr char kRecordFile[] = "slimformer.json";
 inline constexpr char kTrainingStateDir[] = "training_state";
 // slimformer.json "init" value of a checkpoint whose initial parameters are not stored because
@@ -36,13 +37,25 @@ struct Seq2SeqCheckpoint {
   nlohmann::json record;
 };
 
+struct CausalLMCheckpoint {
+  models::CausalLM model{nullptr};
+  std::shared_ptr<data::Tokenizer> tokenizer;
+  core::TensorMap init;
+  bool init_from_seed = false;
+  nlohmann::json record;
+};
+
 // Loads a translation checkpoint onto `device`; float16/bfloat16 weights are widened to float32.
 Seq2SeqCheckpoint load_seq2seq(const std::filesystem::path& dir, const torch::Device& device);
+// Loads a causal language model checkpoint onto `device`, likewise.
+CausalLMCheckpoint load_causal_lm(const std::filesystem::path& dir, const torch::Device& device);
+// The model_type of a checkpoint directory (from its config.json).
+std::string checkpoint_model_type(const std::filesystem::path& dir);
 
 // Writes the model files into `dir` (which must exist; callers write into a temporary
 // directory). `dtype` is the storage type of the weights (float32 by default).
-void write_model_files(const std::filesystem::path& dir, models::Seq2SeqTransformerImpl& model,
-                       const core::TensorMap& init, const data::Vocab& vocab,
+void write_model_files(const std::filesystem::path& dir, models::ModelTree& model,
+                       const core::TensorMap& init, const data::Tokenizer& tokenizer,
                        const nlohmann::json& record, torch::ScalarType dtype = torch::kFloat32);
 
 // The initial parameters of a model trained from scratch: a fresh model from the same config.

@@ -1,5 +1,5 @@
-// slimformer evaluate: BLEU of a model (or of a file of translations) against references,
-// printed with sacreBLEU's signature.
+// slimformer evaluate: BLEU of a translation model (or of a file of translations) against
+// references, printed with sacreBLEU's signature; perplexity of a causal language model on text.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -16,13 +16,67 @@
 #include "slimformer/data/text_file.h"
 #include "slimformer/eval/bleu.h"
 #include "slimformer/eval/chrf.h"
+#include "slimformer/eval/perplexity.h"
 #include "slimformer/train/checkpoint.h"
 
 namespace slimformer::tools {
 
+namespace {
+
+struct TextOptions {
+  std::string text;
+  int64_t context = 0;
+  int64_t max_lines = 0;
+  int64_t batch_size = 8;
+};
+
+void evaluate_language_model(const std::string& model_dir, const TextOptions& options,
+                             const torch::Device& device, const std::string& output) {
+  if (options.text.empty())
+    throw core::UserError("evaluate: a causal language model needs --text FILE");
+  auto ckpt = train::load_causal_lm(model_dir, device);
+  auto lines = data::read_lines(options.text);
+  if (options.max_lines > 0 && static_cast<int64_t>(lines.size()) > options.max_lines)
+    lines.resize(options.max_lines);
+  auto stream = eval::token_stream(*ckpt.tokenizer, lines);
+  if (stream.empty()) throw core::UserError(fmt::format("--text {}: no text", options.text));
+  ProgressBar bar("perplexity");
+  auto start = std::chrono::steady_clock::now();
+  eval::PerplexityOptions ppl_options{
+      options.context, options.batch_size,
+      [&](int64_t done, int64_t total) { bar.update(done, total); }};
+  auto result = eval::perplexity(*ckpt.model, stream, ppl_options);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  bar.finish();
+  result.words = eval::count_words(lines);
+  fmt::print("{}: {} lines, {} tokens, {} words\n", options.text, lines.size(), result.tokens,
+             result.words);
+  fmt::print(
+      "loss {:.4f}  perplexity {:.2f} per token, {:.2f} per word  ({:.1f} s, {:.0f} tokens/s)\n",
+      result.loss(), result.perplexity(), result.word_perplexity(), seconds,
+      result.tokens / seconds);
+  if (!output.empty()) {
+    nlohmann::json results = {{"text", options.text},
+                              {"lines", lines.size()},
+                              {"tokens", result.tokens},
+                              {"words", result.words},
+                              {"loss", result.loss()},
+                              {"ppl", result.perplexity()},
+                              {"word_ppl", result.word_perplexity()},
+                              {"seconds", seconds},
+                              {"command", command_line()}};
+    core::write_text_atomically(std::filesystem::path(output) / "results.json",
+                                results.dump(2) + "\n");
+  }
+}
+
+}  // namespace
+
 void register_evaluate(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "evaluate", "BLEU of a model's translations (or of a file) against references");
+      "evaluate",
+      "BLEU of a model's translations (or of a file) against references; perplexity of an LM");
   auto model_dir = std::make_shared<std::string>();
   auto src = std::make_shared<std::string>("data/multi30k/test_2016_flickr.en.gz");
   auto refs = std::make_shared<std::vector<std::string>>();
@@ -37,9 +91,24 @@ void register_evaluate(CLI::App& app) {
   cmd->add_option("--hyp", *hyp_file, "score this file of translations instead of decoding");
   cmd->add_option("--output", *output, "write translations.txt and results.json to this directory");
   add_decode_options(cmd, *decode);
+  auto text = std::make_shared<TextOptions>();
+  cmd->add_option("--text", text->text, "causal LM: running text to score (plain or .gz)")
+      ->group("Language model");
+  cmd->add_option("--context", text->context,
+                  "causal LM: tokens per scoring window (0: the model's context - 1)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
+      ->group("Language model");
+  cmd->add_option("--max-lines", text->max_lines, "causal LM: score the first N lines (0: all)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
+      ->group("Language model");
   common->add_to(cmd);
   cmd->callback([=] {
     common->apply();
+    if (!model_dir->empty() && train::checkpoint_model_type(*model_dir) == "causal_lm")
+      return evaluate_language_model(*model_dir, *text, core::parse_device(common->device),
+                                     *output);
     if (refs->empty()) refs->push_back("data/multi30k/test_2016_flickr.de.gz");
     std::vector<std::vector<std::string>> ref_streams;
     for (const auto& r : *refs) ref_streams.push_back(data::read_lines(r));

@@ -1,0 +1,32 @@
+// Text generation with a causal LM: the prompt runs through the model once, then one token per
+// step with the key/value cache. Greedy at temperature 0; otherwise sampling from the
+// temperature-scaled distribution, optionally cut to the top k tokens and to the smallest set
+// whose probability reaches top_p (nucleus sampling).
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "slimformer/models/causal_lm.h"
+
+namespace slimformer::eval {
+
+struct GenerateOptions {
+  int64_t max_new_tokens = 256;
+  double temperature = 0.0;  // 0: greedy
+  int64_t top_k = 0;         // 0: all tokens
+  double top_p = 1.0;        // 1: no nucleus cut
+  uint64_t seed = 0;
+  std::vector<int64_t> stop_ids;  // generation ends before any of these
+};
+
+// The new token ids after `prompt` (which must not be empty; it starts with BOS for most models).
+// `on_token` sees each token as it is produced.
+std::vector<int64_t> generate(models::CausalLMImpl& model, const std::vector<int64_t>& prompt,
+                              const GenerateOptions& options,
+                              const std::function<void(int64_t)>& on_token = {});
+
+// Picks the next token from logits [V] as `generate` does; `uniform` is a draw in [0, 1).
+int64_t pick_token(const torch::Tensor& logits, const GenerateOptions& options, double uniform);
+
+}  // namespace slimformer::eval

@@ -1,0 +1,46 @@
+// Decoder-only causal language model (GPT- and Llama-style), built from Sublayers:
+//   decoder.layers.i.{self_attn, ffn}
+// The config's options give the variants: learned, sinusoidal or rotary positions; LayerNorm or
+// RMSNorm; ReLU/GELU or gated (SwiGLU) feed-forward; multi-head or grouped-query attention;
+// tied or separate output embeddings.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "slimformer/models/model_tree.h"
+#include "slimformer/models/transformer_config.h"
+#include "slimformer/models/transformer_stack.h"
+
+namespace slimformer::models {
+
+class CausalLMImpl : public torch::nn::Module, public ModelTree {
+ public:
+  explicit CausalLMImpl(const TransformerConfig& config);
+
+  // Next-token logits [B, T, V] for tokens [B, T]. With a cache, tokens are the positions after
+  // the cached ones and the cache grows by T. Sequences are right-padded: causal attention never
+  // lets a real token see the padding after it.
+  torch::Tensor forward(const torch::Tensor& tokens, DecoderCache* cache = nullptr);
+  DecoderCache make_cache() const;
+
+  // Reinitializes all parameters from config.init_seed (initialize_parameters).
+  void initialize();
+
+  const TransformerConfig& config() const override { return config_; }
+  std::vector<nn::Sublayer> sublayers() override { return decoder->sublayers(); }
+  torch::nn::Module& module() override { return *this; }
+
+  torch::nn::Embedding embed_tokens{nullptr}, embed_positions{nullptr};
+  TransformerStack decoder{nullptr};
+  torch::nn::Linear lm_head{nullptr};  // absent when tied to embed_tokens
+
+ protected:
+  TransformerConfig& mutable_config() override { return config_; }
+
+ private:
+  TransformerConfig config_;
+  torch::nn::Dropout embed_dropout_{nullptr};
+};
+TORCH_MODULE(CausalLM);
+
+}  // namespace slimformer::models

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# End-to-end checks of the causal LM commands on the bundled stories260K model: import from
+# llama2.c, greedy generation against the model's documented output, perplexity, and the
+# one-line errors for bad files.
+# Usage: lm_e2e.sh SLIMFORMER SOURCE_DIR
+set -uo pipefail
+source "$(dirname "$0")/checks.sh"
+
+stories="$src/data/stories260K"
+"$bin" import "$stories/stories260K.bin" --tokenizer "$stories/tok512.bin" \
+  --output "$work/st" >"$work/import.txt" 2>&1
+check "import exits 0" test $? -eq 0
+check "import reports the parameter count" grep -q "260032 parameters" "$work/import.txt"
+for f in config.json model.safetensors tokenizer.bin slimformer.json; do
+  check "import writes $f" test -f "$work/st/$f"
+done
+
+# Greedy from BOS: the text stories260K.md documents for `./run stories260K.bin -t 0.0`.
+sed -n '/-t 0.0$/,/^```$/p' "$stories/stories260K.md" | sed '1d;$d' >"$work/expected.txt"
+"$bin" generate "$work/st" >"$work/greedy.txt" 2>"$work/greedy.err"
+check "greedy generation equals the documented text" cmp -s "$work/greedy.txt" "$work/expected.txt"
+"$bin" generate "$work/st" --prompt "Once upon a time, there was a dog" --max-new-tokens 20 \
+  --temperature 0.8 --top-p 0.9 --seed 7 >"$work/sampled.txt"
+check "sampling continues the prompt" grep -q "^Once upon a time, there was a dog" "$work/sampled.txt"
+"$bin" generate "$work/st" --prompt "Once upon a time, there was a dog" --max-new-tokens 20 \
+  --temperature 0.8 --top-p 0.9 --seed 7 >"$work/sampled2.txt"
+check "sampling is reproducible with a seed" cmp -s "$work/sampled.txt" "$work/sampled2.txt"
+
+"$bin" evaluate "$work/st" --text "$work/expected.txt" --output "$work/eval" >"$work/eval.txt" 2>&1
+check "evaluate reports perplexity" grep -q "perplexity [0-9.]* per token" "$work/eval.txt"
+check "evaluate writes results.json" grep -q '"ppl"' "$work/eval/results.json"
+
+# Errors: one line, exit 1, naming the file or option.
+head -c 100000 "$stories/stories260K.bin" >"$work/cut.bin"
+expect_error "truncated llama2.c file" 1 "cut.bin: truncated: the header (dim 64, hidden_dim 172, 5 layers, vocab 512) needs 1056540 bytes, file has 100000" -- \
+  "$bin" import "$work/cut.bin" --tokenizer "$stories/tok512.bin" --output "$work/x"
+head -c 3000 "$stories/tok512.bin" >"$work/cut_tok.bin"
+expect_error "truncated tokenizer.bin" 1 "cut_tok.bin: truncated: " -- \
+  "$bin" import "$stories/stories260K.bin" --tokenizer "$work/cut_tok.bin" --output "$work/x"
+expect_error "import without a tokenizer" 1 "import --format llama2c: give the vocabulary with --tokenizer FILE" -- \
+  "$bin" import "$stories/stories260K.bin" --output "$work/x"
+expect_error "evaluate an LM without text" 1 "evaluate: a causal language model needs --text FILE" -- \
+  "$bin" evaluate "$work/st"
+expect_error "generate with a translation model" 1 "model_type seq2seq is not a causal language model (expected model_type causal_lm)" -- \
+  "$bin" generate "$src/models/multi30k-base"
+check "no partial output directory" test ! -e "$work/x"
+
+exit $((failures > 0))

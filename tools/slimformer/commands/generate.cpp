@@ -1,0 +1,64 @@
+// slimformer generate: continue a prompt with a causal language model, printing tokens as they
+// come. Greedy by default; --temperature, --top-k and --top-p sample.
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "commands.h"
+#include "options.h"
+#include "slimformer/core/error.h"
+#include "slimformer/core/runtime.h"
+#include "slimformer/eval/generation.h"
+#include "slimformer/train/checkpoint.h"
+
+namespace slimformer::tools {
+
+void register_generate(CLI::App& app) {
+  auto* cmd = app.add_subcommand("generate", "continue a prompt with a causal language model");
+  auto model_dir = std::make_shared<std::string>();
+  auto prompt = std::make_shared<std::string>();
+  auto options = std::make_shared<eval::GenerateOptions>();
+  auto common = std::make_shared<CommonOptions>();
+  cmd->add_option("model", *model_dir, "checkpoint directory of a causal LM")->required();
+  cmd->add_option("--prompt", *prompt, "text to continue (default: start from BOS alone)");
+  cmd->add_option("--max-new-tokens", options->max_new_tokens, "tokens to generate at most")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--temperature", options->temperature, "0: greedy; > 0: sample")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--top-k", options->top_k, "sample among the k most likely tokens (0: all)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--top-p", options->top_p, "nucleus sampling mass (1: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--seed", options->seed, "random seed for sampling")->capture_default_str();
+  common->add_to(cmd);
+  cmd->callback([=] {
+    common->apply();
+    auto ckpt = train::load_causal_lm(*model_dir, core::parse_device(common->device));
+    const auto& tokenizer = *ckpt.tokenizer;
+    std::vector<int64_t> ids = {tokenizer.bos_id()};
+    for (int64_t id : tokenizer.encode(*prompt)) ids.push_back(id);
+    auto run = *options;
+    run.stop_ids = {tokenizer.bos_id(), tokenizer.eos_id()};
+    // Print the text as it grows: decode everything so far and write what is new, so pieces
+    // that only make sense together (bytes of one character, a word-start space) come out right.
+    std::vector<int64_t> shown(ids.begin() + 1, ids.end());
+    std::string printed = tokenizer.decode(shown);
+    std::fputs(printed.c_str(), stdout);
+    eval::generate(*ckpt.model, ids, run, [&](int64_t token) {
+      shown.push_back(token);
+      std::string text = tokenizer.decode(shown);
+      if (text.size() > printed.size() && text.compare(0, printed.size(), printed) == 0) {
+        std::fputs(text.c_str() + printed.size(), stdout);
+        std::fflush(stdout);
+        printed = std::move(text);
+      }
+    });
+    std::fputs("\n", stdout);
+  });
+}
+
+}  // namespace slimformer::tools
