@@ -30,6 +30,24 @@ check "sampling is reproducible with a seed" cmp -s "$work/sampled.txt" "$work/s
 check "evaluate reports perplexity" grep -q "perplexity [0-9.]* per token" "$work/eval.txt"
 check "evaluate writes results.json" grep -q '"ppl"' "$work/eval/results.json"
 
+# A tiny causal LM trained from scratch on bundled English text, then resumed.
+zcat "$src/data/multi30k/train.en.gz" | head -n 1500 >"$work/train.txt"
+zcat "$src/data/multi30k/val.en.gz" | head -n 50 >"$work/valid.txt"
+lm=(--task lm --train-text "$work/train.txt" --valid-text "$work/valid.txt" --vocab-size 300
+  --d-model 32 --decoder-layers 2 --decoder-attention-heads 4 --num-key-value-heads 2
+  --decoder-ffn-dim 64 --normalize-before --norm-type rms_norm --position-embedding rotary
+  --ffn-gated --activation-function silu --context 32 --max-tokens 512 --warmup-steps 5
+  --validate-every 4 --log-every 2 --output "$work/lm")
+"$bin" train "${lm[@]}" --max-steps 4 >"$work/lm.txt" 2>&1
+check "LM training exits 0" test $? -eq 0
+check "LM validation reports perplexity" grep -q "validation: loss [0-9.]* ppl [0-9.]* word_ppl" "$work/lm.txt"
+"$bin" train "${lm[@]}" --max-steps 8 --resume >"$work/lm2.txt" 2>&1
+check "LM training resumes" grep -q "trained 8 steps" "$work/lm2.txt"
+"$bin" generate "$work/lm/best" --prompt "A man" --max-new-tokens 5 >"$work/lm_gen.txt"
+check "the trained LM generates" grep -q "^A man" "$work/lm_gen.txt"
+"$bin" evaluate "$work/lm/best" --text "$work/valid.txt" --context 32 >"$work/lm_eval.txt" 2>&1
+check "the trained LM evaluates" grep -q "perplexity" "$work/lm_eval.txt"
+
 # Errors: one line, exit 1, naming the file or option.
 head -c 100000 "$stories/stories260K.bin" >"$work/cut.bin"
 expect_error "truncated llama2.c file" 1 "cut.bin: truncated: the header (dim 64, hidden_dim 172, 5 layers, vocab 512) needs 1056540 bytes, file has 100000" -- \
@@ -43,6 +61,10 @@ expect_error "evaluate an LM without text" 1 "evaluate: a causal language model 
   "$bin" evaluate "$work/st"
 expect_error "generate with a translation model" 1 "model_type seq2seq is not a causal language model (expected model_type causal_lm)" -- \
   "$bin" generate "$src/models/multi30k-base"
+expect_error "LM training without text" 1 "data.train_text must name a text file for --task lm, got \"\"" -- \
+  "$bin" train --task lm --output "$work/x"
+expect_error "context beyond the model" 1 "--context must be at most model.max_position_embeddings 64, got 65" -- \
+  "$bin" train "${lm[@]}" --max-position-embeddings 64 --context 65 --output "$work/x"
 check "no partial output directory" test ! -e "$work/x"
 
 exit $((failures > 0))

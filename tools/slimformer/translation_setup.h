@@ -6,6 +6,7 @@
 #include "options.h"
 #include "slimformer/eval/translation_task.h"
 #include "slimformer/train/trainer.h"
+#include "training_setup.h"
 
 namespace slimformer::tools {
 

@@ -1,7 +1,6 @@
-// Perplexity of a causal LM on running text. The text is one token stream (each line's tokens
-// followed by the tokenizer's line end), scored in consecutive windows of `context` tokens; each
-// window starts with BOS, so every token of the stream is predicted exactly once, from the
-// tokens before it in its window.
+// Perplexity of a causal LM on running text: one token stream (data::token_stream) scored in
+// consecutive windows of `context` tokens (data::make_window_batch), so every token of the stream
+// is predicted exactly once, from the tokens before it in its window.
 #pragma once
 
 #include <functional>
@@ -14,7 +13,7 @@
 namespace slimformer::eval {
 
 struct PerplexityOptions {
-  int64_t context = 0;     // tokens per window; 0: the model's max_position_embeddings - 1
+  int64_t context = 0;     // tokens per window; 0: the model's max_position_embeddings
   int64_t batch_size = 8;  // windows per forward pass
   std::function<void(int64_t done, int64_t total)> on_progress;  // windows scored
 };
@@ -29,9 +28,6 @@ struct PerplexityResult {
   double word_perplexity() const;  // per word: exp(nll_sum / words)
 };
 
-// The token stream of `lines` (each line encoded, then the line end).
-std::vector<int64_t> token_stream(const data::Tokenizer& tokenizer,
-                                  const std::vector<std::string>& lines);
 // Words of `lines` counted as word-level perplexity counts them.
 int64_t count_words(const std::vector<std::string>& lines);
 

@@ -14,6 +14,7 @@
 #include "slimformer/core/files.h"
 #include "slimformer/core/runtime.h"
 #include "slimformer/data/text_file.h"
+#include "slimformer/data/token_windows.h"
 #include "slimformer/eval/bleu.h"
 #include "slimformer/eval/chrf.h"
 #include "slimformer/eval/perplexity.h"
@@ -38,7 +39,7 @@ void evaluate_language_model(const std::string& model_dir, const TextOptions& op
   auto lines = data::read_lines(options.text);
   if (options.max_lines > 0 && static_cast<int64_t>(lines.size()) > options.max_lines)
     lines.resize(options.max_lines);
-  auto stream = eval::token_stream(*ckpt.tokenizer, lines);
+  auto stream = data::token_stream(*ckpt.tokenizer, lines);
   if (stream.empty()) throw core::UserError(fmt::format("--text {}: no text", options.text));
   ProgressBar bar("perplexity");
   auto start = std::chrono::steady_clock::now();
@@ -95,7 +96,7 @@ void register_evaluate(CLI::App& app) {
   cmd->add_option("--text", text->text, "causal LM: running text to score (plain or .gz)")
       ->group("Language model");
   cmd->add_option("--context", text->context,
-                  "causal LM: tokens per scoring window (0: the model's context - 1)")
+                  "causal LM: tokens per scoring window (0: the model's context)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber)
       ->group("Language model");

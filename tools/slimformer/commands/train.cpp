@@ -1,30 +1,43 @@
-// slimformer train: train a translation model from a recipe or options.
+// slimformer train: train a translation model or a causal language model from a recipe or
+// options.
 #include <fmt/format.h>
 
 #include "command_line.h"
 #include "commands.h"
+#include "language_model_setup.h"
 #include "translation_setup.h"
 
 namespace slimformer::tools {
 
 void register_train(CLI::App& app) {
-  auto* cmd =
-      app.add_subcommand("train", "train a translation model (Transformer encoder-decoder)");
+  auto* cmd = app.add_subcommand(
+      "train", "train a translation model (encoder-decoder) or a causal language model");
   auto options = std::make_shared<CommandOptions>(cmd);
   auto common = std::make_shared<CommonOptions>();
   common->add_to(cmd);
+  options->add("task", "translation",
+               "translation (parallel text, BLEU) or lm (running text, perplexity)", "--task");
   add_translation_train_options(*options);
+  add_language_model_data_options(*options);
   cmd->callback([options, common] {
     core::Settings settings;
     if (!options->resolve(settings)) return;
     common->apply();
-    auto run = run_translation_training(settings, *common, command_line());
+    const std::string task = settings.get_choice("task", {"translation", "lm"});
+    train::TrainResult result;
+    std::string output;
+    if (task == "lm") {
+      result = run_language_model_training(settings, *common, command_line());
+      output = settings.get_string("output");
+    } else {
+      auto run = run_translation_training(settings, *common, command_line());
+      result = run.train;
+      output = run.output_dir.string();
+    }
     fmt::print("trained {} steps in {:.0f} s ({:.0f} target tokens/s), stopped by {}\n",
-               run.train.steps, run.train.seconds, run.train.tokens_per_second,
-               run.train.stop_reason);
-    for (const auto& [k, v] : run.train.best) fmt::print("best {} {:.3f}\n", k, v);
-    fmt::print("checkpoints in {}/best and {}/last\n", run.output_dir.string(),
-               run.output_dir.string());
+               result.steps, result.seconds, result.tokens_per_second, result.stop_reason);
+    for (const auto& [k, v] : result.best) fmt::print("best {} {:.3f}\n", k, v);
+    fmt::print("checkpoints in {}/best and {}/last\n", output, output);
   });
 }
 

@@ -1,0 +1,104 @@
+#include "language_model_setup.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "commands.h"
+#include "slimformer/core/error.h"
+#include "slimformer/core/runtime.h"
+#include "slimformer/data/text_file.h"
+#include "slimformer/data/token_windows.h"
+#include "slimformer/eval/language_model_task.h"
+#include "slimformer/eval/perplexity.h"
+#include "slimformer/train/checkpoint.h"
+
+namespace slimformer::tools {
+
+namespace fs = std::filesystem;
+
+void add_language_model_data_options(CommandOptions& options) {
+  options.add("data.train_text", "", "--task lm: training text (plain or .gz), one line each");
+  options.add("data.valid_text", "", "--task lm: validation text");
+  options.add("data.context", 128, "--task lm: tokens per training window");
+}
+
+namespace {
+
+// The tokenizer named by vocab.model, or a sentencepiece model trained on the training text.
+std::shared_ptr<data::Tokenizer> language_model_tokenizer(const core::Settings& s,
+                                                          const fs::path& out) {
+  const std::string given = s.get_string("vocab.model");
+  if (!given.empty()) return data::load_tokenizer_file(given);
+  data::VocabTrainOptions vo;
+  vo.vocab_size = s.get_int_at_least("vocab.size", 16);
+  vo.model_type = s.get_choice("vocab.type", {"bpe", "unigram"});
+  spdlog::info("training a {} vocabulary of {} pieces", vo.model_type, vo.vocab_size);
+  return std::make_shared<data::Vocab>(data::Vocab::train(
+      {s.get_string("data.train_text")}, (out / "vocab" / data::Vocab::kFileName).string(), vo));
+}
+
+std::string required_text(const core::Settings& s, const std::string& key) {
+  const std::string path = s.get_string(key);
+  if (path.empty()) s.fail(key, "must name a text file for --task lm");
+  return path;
+}
+
+}  // namespace
+
+train::TrainResult run_language_model_training(const core::Settings& s, const CommonOptions& common,
+                                               const std::string& command_line) {
+  const torch::Device device = core::parse_device(common.device);
+  train::TrainOptions train_options = train_options_from_settings(s);
+  train_options.stop_requested = &g_stop_requested;
+  const fs::path out = train_options.output_dir;
+  const std::string train_path = required_text(s, "data.train_text"),
+                    valid_path = required_text(s, "data.valid_text");
+  const int64_t context = s.get_int_at_least("data.context", 2);
+  auto check_context = [&](int64_t max_positions) {
+    if (context > max_positions)
+      s.fail("data.context",
+             fmt::format("must be at most model.max_position_embeddings {}", max_positions));
+  };
+  if (!train_options.resume) check_context(s.get_int("model.max_position_embeddings"));
+  prepare_output_dir(train_options);
+
+  models::CausalLM model{nullptr};
+  std::shared_ptr<data::Tokenizer> tokenizer;
+  core::TensorMap init;
+  if (train_options.resume) {
+    auto ckpt = train::load_causal_lm(out / "last", device);
+    model = ckpt.model, tokenizer = ckpt.tokenizer, init = ckpt.init;
+    spdlog::info("resuming {}", (out / "last").string());
+  } else {
+    tokenizer = language_model_tokenizer(s, out);
+    auto config = config_from_settings(s, tokenizer->size(), "causal_lm");
+    config.bos_token_id = tokenizer->bos_id();
+    config.eos_token_id = tokenizer->eos_id();
+    config.validate("model options");
+    model = models::CausalLM(config);
+    init = model->state();
+    for (auto& [k, v] : init) v = v.detach().clone();
+    model->to(device);
+  }
+
+  eval::LanguageModelTaskOptions task_options;
+  check_context(model->config().max_position_embeddings);
+  task_options.context = context;
+  task_options.max_tokens = s.get_int_at_least("train.max_tokens", task_options.context);
+  task_options.label_smoothing = s.get_double_in("train.label_smoothing", 0, 1, true);
+  task_options.seed = train_options.seed;
+  task_options.device = device;
+  auto train_lines = data::read_lines(train_path), valid_lines = data::read_lines(valid_path);
+  auto train_stream = data::token_stream(*tokenizer, train_lines);
+  auto valid_stream = data::token_stream(*tokenizer, valid_lines);
+  spdlog::info("{} training tokens ({} lines), {} validation tokens; model {} parameters",
+               train_stream.size(), train_lines.size(), valid_stream.size(),
+               model->num_parameters());
+  eval::LanguageModelTask task(model, tokenizer, init, std::move(train_stream),
+                               std::move(valid_stream), eval::count_words(valid_lines),
+                               task_options);
+  nlohmann::json record = {{"command", command_line}, {"options", s.to_nested_json()}};
+  return run_with_progress(task, train_options, record);
+}
+
+}  // namespace slimformer::tools

@@ -1,0 +1,152 @@
+#include "training_setup.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "commands.h"
+#include "progress.h"
+#include "slimformer/core/error.h"
+#include "slimformer/core/files.h"
+
+namespace slimformer::tools {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Model options are TransformerConfig's own fields (model.d_model, model.encoder_layers, ...).
+const std::vector<std::string> kFixedConfigFields = {
+    "model_type",   "vocab_size",   "removed_sublayers", "pad_token_id",
+    "unk_token_id", "bos_token_id", "eos_token_id"};
+
+bool is_model_option(const std::string& field) {
+  return std::find(kFixedConfigFields.begin(), kFixedConfigFields.end(), field) ==
+         kFixedConfigFields.end();
+}
+
+}  // namespace
+
+models::TransformerConfig config_from_settings(const core::Settings& s, int64_t vocab_size,
+                                               const std::string& model_type) {
+  json defaults = models::TransformerConfig().to_json();
+  json j = defaults;
+  for (const auto& [field, value] : defaults.items()) {
+    if (!is_model_option(field)) continue;
+    const std::string key = "model." + field;
+    if (value.is_boolean())
+      j[field] = s.get_bool(key);
+    else if (value.is_number_integer())
+      j[field] = s.get_int(key);
+    else if (value.is_number())
+      j[field] = s.get_double(key);
+    else
+      j[field] = s.get_string(key);
+  }
+  j["vocab_size"] = vocab_size;
+  j["model_type"] = model_type;
+  if (model_type == "causal_lm") j["encoder_layers"] = 0;  // a decoder alone
+  return models::TransformerConfig::from_json(j, "model options");
+}
+
+train::TrainOptions train_options_from_settings(const core::Settings& s) {
+  train::TrainOptions o;
+  o.optimizer = s.get_choice("train.optimizer", {"adam", "adamw"});
+  o.beta1 = s.get_double_in("train.beta1", 0, 1, true);
+  o.beta2 = s.get_double_in("train.beta2", 0, 1, true);
+  o.adam_eps = s.get_double_in("train.adam_eps", 0, 1, true);
+  o.weight_decay = s.get_double_in("train.weight_decay", 0, 1, true);
+  o.schedule.kind = s.get_choice("train.schedule", {"inverse_sqrt", "linear", "constant"});
+  o.schedule.peak_lr = s.get_double_in("train.lr", 1e-12, 10, false);
+  o.schedule.warmup_steps = s.get_int_at_least("train.warmup_steps", 0);
+  o.max_steps = s.get_int_at_least("train.max_steps", 1);
+  o.schedule.total_steps = o.max_steps;
+  o.max_epochs = s.get_int_at_least("train.max_epochs", 0);
+  o.update_freq = s.get_int_at_least("train.update_freq", 1);
+  o.clip_norm = s.get_double_in("train.clip_norm", 0, 1e9, false);
+  o.validate_every = s.get_int_at_least("train.validate_every", 0);
+  o.patience = s.get_int_at_least("train.patience", 0);
+  o.log_every = s.get_int_at_least("train.log_every", 1);
+  o.seed = s.get_int("train.seed");
+  o.output_dir = s.get_string("output");
+  if (o.output_dir.empty()) s.fail("output", "must name a directory");
+  o.resume = s.get_bool("resume");
+  return o;
+}
+
+void add_new_model_options(CommandOptions& options) {
+  options.add("vocab.model", "",
+              "existing sentencepiece model; empty: train one on the training text", "--vocab");
+  options.add("vocab.size", 8000, "vocabulary size when training one", "--vocab-size");
+  options.add("vocab.type", "bpe", "bpe or unigram", "--vocab-type");
+  json defaults = models::TransformerConfig().to_json();
+  for (const auto& [field, value] : defaults.items())
+    if (is_model_option(field)) options.add("model." + field, value, "model: " + field);
+}
+
+void add_trainer_options(CommandOptions& options) {
+  options.add("train.optimizer", "adam", "adam or adamw");
+  options.add("train.lr", 5e-4, "peak learning rate");
+  options.add("train.beta1", 0.9, "Adam beta1");
+  options.add("train.beta2", 0.98, "Adam beta2");
+  options.add("train.adam_eps", 1e-9, "Adam epsilon");
+  options.add("train.weight_decay", 0.0, "weight decay");
+  options.add("train.schedule", "inverse_sqrt", "inverse_sqrt, linear or constant");
+  options.add("train.warmup_steps", 4000, "linear warm-up updates");
+  options.add("train.max_steps", 20000, "optimizer updates");
+  options.add("train.max_epochs", 0, "stop after this many epochs (0: no limit)");
+  options.add("train.max_tokens", 4096, "tokens per batch, padding included");
+  options.add("train.update_freq", 1, "batches accumulated per update");
+  options.add("train.clip_norm", 0.0, "gradient norm clipping (0: off)");
+  options.add("train.label_smoothing", 0.1, "label smoothing epsilon");
+  options.add("train.validate_every", 1000, "validate (loss, BLEU) every N updates");
+  options.add("train.bleu_samples", 500, "validation sentences decoded for BLEU (0: loss only)");
+  options.add("train.patience", 0, "stop after N validations without improvement (0: never)");
+  options.add("train.log_every", 50, "log every N updates");
+  options.add("train.seed", 1, "seed for batching and dropout");
+  options.add("output", "runs/train", "run directory (checkpoints, logs, results.json)",
+              "--output");
+  options.add("resume", false, "resume the run in --output from its last checkpoint", "--resume");
+}
+
+void prepare_output_dir(const train::TrainOptions& options) {
+  const fs::path& out = options.output_dir;
+  // A new run never writes over an earlier one: its checkpoints and log would be mixed or lost.
+  if (!options.resume && fs::exists(out / "last"))
+    throw core::UserError(
+        fmt::format("--output {} already holds a training run; add --resume to continue it or "
+                    "choose another --output",
+                    out.string()));
+  fs::create_directories(out);
+}
+
+train::TrainResult run_with_progress(train::TrainingTask& task, const train::TrainOptions& options,
+                                     const json& record) {
+  ProgressBar bar("train");
+  train::TrainCallbacks callbacks;
+  callbacks.on_progress = [&](const train::TrainProgress& p) {
+    bar.update(p.step, p.max_steps,
+               fmt::format("loss {:.3f} lr {:.2e} {:.0f} tok/s", p.loss, p.learning_rate,
+                           p.tokens_per_second));
+  };
+  callbacks.on_validation = [&](int64_t step, const train::Metrics& m) {
+    bar.finish();
+    std::string line;
+    for (const auto& [k, v] : m) line += fmt::format(" {} {:.3f}", k, v);
+    spdlog::info("step {} validation:{}", step, line);
+  };
+  torch::manual_seed(static_cast<uint64_t>(options.seed));
+  auto result = train::run_training(task, options, record, callbacks);
+  bar.finish();
+  json results = {{"steps", result.steps},
+                  {"seconds", result.seconds},
+                  {"target_tokens_per_second", result.tokens_per_second},
+                  {"stop_reason", result.stop_reason},
+                  {"best", result.best},
+                  {"parameters", task.model().num_parameters()},
+                  {"best_checkpoint", (options.output_dir / "best").string()}};
+  core::write_text_atomically(options.output_dir / "results.json", results.dump(2) + "\n");
+  return result;
+}
+
+}  // namespace slimformer::tools
