@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "slimformer/core/error.h"
+#include "slimformer/core/files.h"
 #include "slimformer/core/unicode.h"
 #include "slimformer/data/text_file.h"
 
@@ -65,6 +68,12 @@ WordPieceTokenizer WordPieceTokenizer::load(const std::string& path, bool lower_
   t.pad_ = special("[PAD]"), t.unk_ = special("[UNK]"), t.cls_ = special("[CLS]");
   t.sep_ = special("[SEP]"), t.mask_ = special("[MASK]");
   return t;
+}
+
+void WordPieceTokenizer::save_to(const std::filesystem::path& dir) const {
+  Tokenizer::save_to(dir);
+  nlohmann::json settings = {{"do_lower_case", lower_case_}, {"tokenizer_class", "BertTokenizer"}};
+  core::write_text_atomically(dir / kSettingsFile, settings.dump(2) + "\n");
 }
 
 std::vector<std::string> WordPieceTokenizer::basic_tokenize(const std::string& text) const {

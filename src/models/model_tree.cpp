@@ -7,6 +7,7 @@
 
 #include "slimformer/core/error.h"
 #include "slimformer/models/causal_lm.h"
+#include "slimformer/models/encoder.h"
 #include "slimformer/models/seq2seq.h"
 
 namespace slimformer::models {
@@ -19,6 +20,7 @@ void ModelTree::remove(const std::string& path) {
 
 std::shared_ptr<ModelTree> build_model(const TransformerConfig& config) {
   if (config.is_causal_lm()) return CausalLM(config).ptr();
+  if (config.is_encoder()) return EncoderModel(config).ptr();
   return Seq2SeqTransformer(config).ptr();
 }
 

@@ -32,6 +32,9 @@ json TransformerConfig::to_json() const {
               {"ffn_gated", ffn_gated},
               {"num_key_value_heads", num_key_value_heads},
               {"use_bias", use_bias},
+              {"type_vocab_size", type_vocab_size},
+              {"encoder_head", encoder_head},
+              {"num_labels", num_labels},
               {"share_embeddings", share_embeddings},
               {"tie_word_embeddings", tie_word_embeddings},
               {"scale_embedding", scale_embedding},
@@ -83,6 +86,9 @@ TransformerConfig TransformerConfig::from_json(const json& j, const std::string&
   read_field(j, "ffn_gated", c.ffn_gated, source);
   read_field(j, "num_key_value_heads", c.num_key_value_heads, source);
   read_field(j, "use_bias", c.use_bias, source);
+  read_field(j, "type_vocab_size", c.type_vocab_size, source);
+  read_field(j, "encoder_head", c.encoder_head, source);
+  read_field(j, "num_labels", c.num_labels, source);
   read_field(j, "share_embeddings", c.share_embeddings, source);
   read_field(j, "tie_word_embeddings", c.tie_word_embeddings, source);
   read_field(j, "scale_embedding", c.scale_embedding, source);
@@ -101,23 +107,32 @@ void TransformerConfig::validate(const std::string& source) const {
     throw core::UserError(
         fmt::format("{}: {} {}, got {}", source, field, expectation, given.dump()));
   };
-  if (model_type != "seq2seq" && model_type != "causal_lm")
-    fail("model_type", "must be seq2seq or causal_lm", model_type);
+  if (model_type != "seq2seq" && model_type != "causal_lm" && model_type != "encoder")
+    fail("model_type", "must be seq2seq, causal_lm or encoder", model_type);
   if (vocab_size < 4) fail("vocab_size", "must be >= 4", vocab_size);
   if (d_model < 1) fail("d_model", "must be >= 1", d_model);
   if (d_model % 2) fail("d_model", "must be even (sinusoidal and rotary positions)", d_model);
   if (encoder_layers < 0) fail("encoder_layers", "must be >= 0", encoder_layers);
   if (is_causal_lm() && encoder_layers != 0)
     fail("encoder_layers", "must be 0 for a causal_lm", encoder_layers);
-  if (decoder_layers < 1) fail("decoder_layers", "must be >= 1", decoder_layers);
+  if (is_encoder()) {
+    if (decoder_layers != 0) fail("decoder_layers", "must be 0 for an encoder", decoder_layers);
+    if (encoder_layers < 1) fail("encoder_layers", "must be >= 1 for an encoder", encoder_layers);
+    if (type_vocab_size < 1) fail("type_vocab_size", "must be >= 1", type_vocab_size);
+    if (encoder_head != "mlm" && encoder_head != "classification" && encoder_head != "span")
+      fail("encoder_head", "must be mlm, classification or span", encoder_head);
+    if (num_labels < 1) fail("num_labels", "must be >= 1", num_labels);
+  } else if (decoder_layers < 1) {
+    fail("decoder_layers", "must be >= 1", decoder_layers);
+  }
   if (encoder_layers > 0 && (encoder_attention_heads < 1 || d_model % encoder_attention_heads))
     fail("encoder_attention_heads", fmt::format("must divide d_model {}", d_model),
          encoder_attention_heads);
-  if (decoder_attention_heads < 1 || d_model % decoder_attention_heads)
+  if (decoder_layers > 0 && (decoder_attention_heads < 1 || d_model % decoder_attention_heads))
     fail("decoder_attention_heads", fmt::format("must divide d_model {}", d_model),
          decoder_attention_heads);
-  if (num_key_value_heads < 0 ||
-      (num_key_value_heads > 0 && decoder_attention_heads % num_key_value_heads))
+  if (num_key_value_heads < 0 || (num_key_value_heads > 0 && decoder_layers > 0 &&
+                                  decoder_attention_heads % num_key_value_heads))
     fail("num_key_value_heads",
          fmt::format("must divide decoder_attention_heads {} (0: all)", decoder_attention_heads),
          num_key_value_heads);
@@ -134,7 +149,7 @@ void TransformerConfig::validate(const std::string& source) const {
       position_embedding != "rotary")
     fail("position_embedding", "must be sinusoidal, learned or rotary", position_embedding);
   if (position_embedding == "rotary" &&
-      ((d_model / decoder_attention_heads) % 2 ||
+      ((decoder_layers > 0 && (d_model / decoder_attention_heads) % 2) ||
        (encoder_layers > 0 && (d_model / encoder_attention_heads) % 2)))
     fail("position_embedding", "rotary needs an even head dimension", position_embedding);
   if (rope_theta <= 0) fail("rope_theta", "must be > 0", rope_theta);

@@ -1,9 +1,11 @@
 #include "slimformer/train/checkpoint.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
+#include "slimformer/train/hf_bert.h"
 
 namespace slimformer::train {
 
@@ -73,7 +75,50 @@ void expect_model_type(const CheckpointFiles& files, const fs::path& dir, const 
 
 }  // namespace
 
+EncoderCheckpoint load_encoder(const fs::path& dir, const torch::Device& device,
+                               const std::string& head, int64_t num_labels) {
+  CheckpointFiles files;
+  if (is_hf_bert(dir)) {
+    require_directory(dir);
+    auto hf = read_hf_bert(dir);
+    files.config = hf.config, files.weights = std::move(hf.tensors), files.tokenizer = hf.tokenizer;
+  } else {
+    files = read_checkpoint_files(dir);
+    expect_model_type(files, dir, "encoder", "an encoder");
+  }
+  auto config = files.config;
+  const bool new_head =
+      !head.empty() && (head != config.encoder_head ||
+                        (head == "classification" && num_labels != config.num_labels));
+  if (!head.empty()) config.encoder_head = head, config.num_labels = num_labels;
+  EncoderCheckpoint ckpt{
+      models::EncoderModel(config), files.tokenizer, {}, false, std::move(files.record)};
+  // The body from the file; a new head keeps its fresh initialization, an absent one (a
+  // Hugging Face BertModel without heads) too.
+  core::TensorMap state = cast_tensors(ckpt.model->state(), torch::kFloat32);
+  const std::string source = (dir / kModelFile).string();
+  for (auto& [name, tensor] : state) {
+    const bool head_parameter = name.starts_with("mlm_") || name.starts_with("classifier.") ||
+                                name.starts_with("span_head.");
+    auto it = files.weights.find(name);
+    if (it != files.weights.end() && !(head_parameter && new_head)) {
+      if (!it->second.sizes().equals(tensor.sizes()))
+        throw core::UserError(fmt::format("{}: tensor {} has shape {}, the model needs {}", source,
+                                          name, fmt::join(it->second.sizes(), "x"),
+                                          fmt::join(tensor.sizes(), "x")));
+      tensor = it->second;
+    } else if (it == files.weights.end() && !head_parameter) {
+      throw core::UserError(fmt::format("{}: missing tensor {}", source, name));
+    }
+  }
+  ckpt.model->load_state(state, source);
+  if (!new_head) ckpt.init = std::move(files.init), ckpt.init_from_seed = files.init_from_seed;
+  ckpt.model->to(device);
+  return ckpt;
+}
+
 std::string checkpoint_model_type(const fs::path& dir) {
+  if (is_hf_bert(dir)) return "encoder";
   require_directory(dir);
   return models::TransformerConfig::load((dir / kConfigFile).string()).model_type;
 }
@@ -134,10 +179,7 @@ void write_model_files(const fs::path& dir, models::ModelTree& model, const core
       if (state.count(key)) kept[key] = t;
     core::save_safetensors(dir / kInitFile, cast_tensors(kept, dtype));
   }
-  const fs::path tokenizer_copy = dir / tokenizer.checkpoint_file_name();
-  fs::copy_file(tokenizer.path(), tokenizer_copy, fs::copy_options::overwrite_existing);
-  // A copy of a read-only file is read-only; the checkpoint's owner may still replace it.
-  fs::permissions(tokenizer_copy, fs::perms::owner_write, fs::perm_options::add);
+  tokenizer.save_to(dir);
   core::write_text_atomically(dir / kRecordFile, record.dump(2) + "\n");
 }
 

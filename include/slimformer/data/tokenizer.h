@@ -26,14 +26,17 @@ class Tokenizer {
   // The file the tokenizer was loaded from, and its name inside a checkpoint directory.
   virtual const std::string& path() const = 0;
   virtual std::string checkpoint_file_name() const = 0;
+  // Copies the tokenizer's file(s) into a checkpoint directory.
+  virtual void save_to(const std::filesystem::path& dir) const;
 };
 
-// Loads the tokenizer of a checkpoint directory: tokenizer.model (sentencepiece) or
-// tokenizer.bin (llama2.c); a UserError naming the directory if it has neither.
+// Loads the tokenizer of a checkpoint directory: tokenizer.model (sentencepiece), tokenizer.bin
+// (llama2.c) or vocab.txt (WordPiece, lower-casing per tokenizer_config.json's do_lower_case,
+// default true); a UserError naming the directory if it has none.
 std::shared_ptr<Tokenizer> load_checkpoint_tokenizer(const std::filesystem::path& dir);
 
-// Loads a tokenizer file: a sentencepiece model if its name ends in .model, otherwise a
-// llama2.c tokenizer.bin.
+// Loads a tokenizer file: a sentencepiece model if its name ends in .model, a WordPiece
+// vocabulary (lower-casing) if it ends in .txt, otherwise a llama2.c tokenizer.bin.
 std::shared_ptr<Tokenizer> load_tokenizer_file(const std::filesystem::path& path);
 
 }  // namespace slimformer::data

@@ -17,6 +17,7 @@ namespace slimformer::data {
 class WordPieceTokenizer : public Tokenizer {
  public:
   static constexpr char kFileName[] = "vocab.txt";
+  static constexpr char kSettingsFile[] = "tokenizer_config.json";  // do_lower_case
 
   // Reads vocab.txt; a UserError naming the file if it is empty, has a duplicate piece, or lacks
   // one of [PAD], [UNK], [CLS], [SEP], [MASK].
@@ -31,6 +32,8 @@ class WordPieceTokenizer : public Tokenizer {
   std::vector<int64_t> line_end_ids() const override { return {sep_}; }
   const std::string& path() const override { return path_; }
   std::string checkpoint_file_name() const override { return kFileName; }
+  // vocab.txt and tokenizer_config.json with do_lower_case, as Hugging Face writes them.
+  void save_to(const std::filesystem::path& dir) const override;
 
   int64_t pad_id() const { return pad_; }
   int64_t unk_id() const { return unk_; }

@@ -16,6 +16,7 @@
 #include "slimformer/data/tokenizer.h"
 #include "slimformer/data/vocab.h"
 #include "slimformer/models/causal_lm.h"
+#include "slimformer/models/encoder.h"
 #include "slimformer/models/seq2seq.h"
 
 namespace slimformer::train {
@@ -37,19 +38,30 @@ struct Seq2SeqCheckpoint {
   nlohmann::json record;
 };
 
-struct CausalLMCheckpoint {
-  models::CausalLM model{nullptr};
+// A loaded checkpoint of the causal LM or encoder family.
+template <typename Model>
+struct ModelCheckpoint {
+  Model model{nullptr};
   std::shared_ptr<data::Tokenizer> tokenizer;
-  core::TensorMap init;
-  bool init_from_seed = false;
+  core::TensorMap init;         // empty when the checkpoint has none
+  bool init_from_seed = false;  // init regenerated from config.init_seed
   nlohmann::json record;
 };
+using CausalLMCheckpoint = ModelCheckpoint<models::CausalLM>;
+using EncoderCheckpoint = ModelCheckpoint<models::EncoderModel>;
 
 // Loads a translation checkpoint onto `device`; float16/bfloat16 weights are widened to float32.
 Seq2SeqCheckpoint load_seq2seq(const std::filesystem::path& dir, const torch::Device& device);
 // Loads a causal language model checkpoint onto `device`, likewise.
 CausalLMCheckpoint load_causal_lm(const std::filesystem::path& dir, const torch::Device& device);
-// The model_type of a checkpoint directory (from its config.json).
+// Loads an encoder onto `device`, from a slimformer checkpoint or a Hugging Face BERT directory
+// (train/hf_bert.h). With `head` set ("mlm", "classification", "span"), the model gets that head,
+// freshly initialized with `num_labels` outputs for classification, and only the shared body
+// (embeddings, layers, pooler) is loaded: how a pre-trained encoder starts fine-tuning.
+EncoderCheckpoint load_encoder(const std::filesystem::path& dir, const torch::Device& device,
+                               const std::string& head = "", int64_t num_labels = 2);
+// The model_type of a checkpoint directory (from its config.json; "encoder" for Hugging Face
+// BERT).
 std::string checkpoint_model_type(const std::filesystem::path& dir);
 
 // Writes the model files into `dir` (which must exist; callers write into a temporary

@@ -1,0 +1,62 @@
+// BERT-style encoder (Devlin et al. 2019), built from Sublayers:
+//   encoder.layers.i.{self_attn, ffn}
+// Token, position and segment embeddings with a LayerNorm, post-norm layers with a GELU FFN, a
+// pooler (tanh dense layer on the first token), and one task head chosen by the config's
+// encoder_head: masked-LM (dense, GELU, LayerNorm, then the tied token embeddings plus a bias),
+// sequence classification or regression (on the pooled first token), or extractive span QA
+// (start and end logits per token).
+#pragma once
+
+#include <torch/torch.h>
+
+#include "slimformer/models/model_tree.h"
+#include "slimformer/models/transformer_config.h"
+#include "slimformer/models/transformer_stack.h"
+
+namespace slimformer::models {
+
+struct SpanLogits {
+  torch::Tensor start, end;  // [B, S]
+};
+
+class EncoderModelImpl : public torch::nn::Module, public ModelTree {
+ public:
+  explicit EncoderModelImpl(const TransformerConfig& config);
+
+  // Hidden states [B, S, D] of tokens [B, S] with segment ids [B, S] (undefined: all 0); padding
+  // (config.pad_token_id) is masked out of attention.
+  torch::Tensor encode(const torch::Tensor& tokens, const torch::Tensor& segments = {});
+  // Masked-LM logits [B, S, V] (encoder_head mlm).
+  torch::Tensor mlm_logits(const torch::Tensor& hidden);
+  // Class logits, or the regression score when num_labels is 1: [B, num_labels].
+  torch::Tensor classify(const torch::Tensor& hidden);
+  SpanLogits span_logits(const torch::Tensor& hidden);
+
+  // Reinitializes all parameters from config.init_seed (initialize_parameters).
+  void initialize();
+
+  const TransformerConfig& config() const override { return config_; }
+  std::vector<nn::Sublayer> sublayers() override { return encoder->sublayers(); }
+  torch::nn::Module& module() override { return *this; }
+
+  torch::nn::Embedding embed_tokens{nullptr}, embed_positions{nullptr}, embed_segments{nullptr};
+  nn::Norm embed_norm{nullptr};
+  TransformerStack encoder{nullptr};
+  torch::nn::Linear pooler{nullptr};
+  // Heads: only the one the config names exists.
+  torch::nn::Linear mlm_transform{nullptr};
+  nn::Norm mlm_norm{nullptr};
+  torch::Tensor mlm_bias;
+  torch::nn::Linear classifier{nullptr}, span_head{nullptr};
+
+ protected:
+  TransformerConfig& mutable_config() override { return config_; }
+
+ private:
+  void require_head(const char* head) const;
+  TransformerConfig config_;
+  torch::nn::Dropout dropout_{nullptr};
+};
+TORCH_MODULE(EncoderModel);
+
+}  // namespace slimformer::models
