@@ -25,6 +25,7 @@ struct SpmLibrary {
   void (*free)(void*) = nullptr;
   int (*piece_size)(void*) = nullptr;
   void (*special_ids)(void*, int*) = nullptr;
+  int (*piece_to_id)(void*, const char*) = nullptr;
   int (*encode)(void*, const char*, int*, int) = nullptr;
   int (*decode)(void*, const int*, int, char*, int) = nullptr;
   int (*train)(const char*, char*, int) = nullptr;
@@ -76,6 +77,8 @@ const SpmLibrary& spm() {
         reinterpret_cast<decltype(library.piece_size)>(sym("slimformer_spm_piece_size"));
     library.special_ids =
         reinterpret_cast<decltype(library.special_ids)>(sym("slimformer_spm_special_ids"));
+    library.piece_to_id =
+        reinterpret_cast<decltype(library.piece_to_id)>(sym("slimformer_spm_piece_to_id"));
     library.encode = reinterpret_cast<decltype(library.encode)>(sym("slimformer_spm_encode"));
     library.decode = reinterpret_cast<decltype(library.decode)>(sym("slimformer_spm_decode"));
     library.train = reinterpret_cast<decltype(library.train)>(sym("slimformer_spm_train"));
@@ -104,6 +107,7 @@ Vocab Vocab::load(const std::string& path) {
         fmt::format("{}: special ids pad/unk/bos/eos are {}/{}/{}/{}, expected 0/1/2/3", path,
                     ids[0], ids[1], ids[2], ids[3]));
   vocab.size_ = lib.piece_size(handle);
+  vocab.mask_ = lib.piece_to_id(handle, kMaskPiece);
   return vocab;
 }
 
@@ -128,6 +132,7 @@ Vocab Vocab::train(const std::vector<std::string>& text_files, const std::string
       "--input={} --model_prefix={} --vocab_size={} --model_type={} --character_coverage={} "
       "--pad_id=0 --unk_id=1 --bos_id=2 --eos_id=3 --minloglevel=2 --num_threads=2",
       text.string(), prefix, options.vocab_size, options.model_type, options.character_coverage);
+  if (options.with_mask) args += fmt::format(" --user_defined_symbols={}", kMaskPiece);
   if (options.max_sentences > 0)
     args += fmt::format(" --input_sentence_size={} --shuffle_input_sentence=true",
                         options.max_sentences);

@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <numeric>
 #include <set>
 
 #include "slimformer/core/files.h"
+#include "slimformer/data/masked_lm.h"
 #include "slimformer/data/wordpiece.h"
 #include "slimformer/train/checkpoint.h"
 #include "slimformer/train/hf_bert.h"
@@ -141,6 +143,58 @@ TEST(Encoder, LoadsAHuggingFaceDirectoryAndWritesOne) {
       (hf / "model.safetensors").string() +
           ": tensor bert.encoder.layer.0.crossattention.self.query.weight is not part of a BERT "
           "model");
+}
+
+}  // namespace
+}  // namespace slimformer
+
+namespace slimformer {
+namespace {
+
+TEST(MaskedLM, PairsFitAndCarrySegments) {
+  std::vector<std::vector<int64_t>> lines = {
+      {10, 11, 12}, {13, 14}, {}, {15, 16, 17, 18}, {19}, std::vector<int64_t>(40, 20)};
+  data::SpecialIds special{0, 2, 3, 4};
+  auto pairs = data::make_segment_pairs(lines, 12, special, 7);
+  int64_t content = 0;
+  for (const auto& p : pairs) {
+    ASSERT_LE(p.tokens.size(), 12u);
+    EXPECT_EQ(p.tokens.front(), 2);
+    EXPECT_EQ(p.tokens.back(), 3);
+    EXPECT_EQ(p.tokens.size(), p.segments.size());
+    EXPECT_EQ(p.segments.front(), 0);
+    for (int64_t t : p.tokens) content += t >= 10;
+  }
+  EXPECT_EQ(pairs.front().segments.back(), 1);  // two lines: A and B
+  EXPECT_EQ(content, 3 + 2 + 4 + 1 + 10);       // the 40-token line alone is cut to 10 + 2 specials
+}
+
+TEST(MaskedLM, MasksWithTheEightyTenTenRule) {
+  data::SpecialIds special{0, 2, 3, 4};
+  std::vector<data::SegmentPair> pairs;
+  for (int i = 0; i < 200; ++i) {
+    data::SegmentPair p;
+    p.tokens.push_back(2);
+    for (int k = 0; k < 100; ++k) p.tokens.push_back(5 + (k % 50));
+    p.tokens.push_back(3);
+    p.segments.assign(p.tokens.size(), 0);
+    pairs.push_back(p);
+  }
+  std::vector<int64_t> all(200);
+  std::iota(all.begin(), all.end(), 0);
+  auto batch = data::mask_batch(pairs, all, special, 60, 0.15, 11);
+  torch::Tensor chosen = batch.targets.ne(0);
+  const double n = chosen.sum().item<double>(), total = 200 * 100;
+  EXPECT_NEAR(n / total, 0.15, 0.01);
+  const double masked = batch.tokens.eq(4).logical_and(chosen).sum().item<double>();
+  const double kept = batch.tokens.eq(batch.targets).logical_and(chosen).sum().item<double>();
+  EXPECT_NEAR(masked / n, 0.8, 0.02);
+  EXPECT_NEAR(kept / n, 0.1 + 0.1 / 56, 0.02);  // unchanged, or replaced by itself
+  // [CLS] and [SEP] are never chosen; the same seed masks the same way.
+  EXPECT_EQ(batch.targets.select(1, 0).ne(0).sum().item<int64_t>(), 0);
+  EXPECT_EQ(batch.targets.select(1, 101).ne(0).sum().item<int64_t>(), 0);
+  EXPECT_TRUE(
+      torch::equal(data::mask_batch(pairs, all, special, 60, 0.15, 11).tokens, batch.tokens));
 }
 
 }  // namespace

@@ -24,6 +24,8 @@ void register_rewind(CLI::App& app);
 void register_report(CLI::App& app);
 void register_import(CLI::App& app);
 void register_generate(CLI::App& app);
+void register_pretrain(CLI::App& app);
+void register_finetune(CLI::App& app);
 // `bench decode`, a subcommand of bench.
 void add_bench_decode(CLI::App* bench);
 

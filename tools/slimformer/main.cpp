@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   tools::register_quickstart(app);
   tools::register_vocab(app);
   tools::register_train(app);
+  tools::register_pretrain(app);
+  tools::register_finetune(app);
   tools::register_translate(app);
   tools::register_evaluate(app);
   tools::register_info(app);

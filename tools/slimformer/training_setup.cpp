@@ -46,6 +46,7 @@ models::TransformerConfig config_from_settings(const core::Settings& s, int64_t 
   j["vocab_size"] = vocab_size;
   j["model_type"] = model_type;
   if (model_type == "causal_lm") j["encoder_layers"] = 0;  // a decoder alone
+  if (model_type == "encoder") j["decoder_layers"] = 0;    // an encoder alone
   return models::TransformerConfig::from_json(j, "model options");
 }
 

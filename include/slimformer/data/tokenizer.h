@@ -20,6 +20,9 @@ class Tokenizer {
   virtual int64_t size() const = 0;
   virtual int64_t bos_id() const = 0;
   virtual int64_t eos_id() const = 0;
+  // Padding and the masked-LM mask token; -1 where the vocabulary has none.
+  virtual int64_t pad_id() const { return -1; }
+  virtual int64_t mask_id() const { return -1; }
   // What ends a line of running text: </s> where lines are sentences (sentencepiece models
   // here are trained per sentence), the newline itself where the tokenizer can encode it.
   virtual std::vector<int64_t> line_end_ids() const = 0;

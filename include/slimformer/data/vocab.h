@@ -15,12 +15,14 @@ struct VocabTrainOptions {
   std::string model_type = "bpe";  // bpe | unigram
   double character_coverage = 1.0;
   int64_t max_sentences = 0;  // 0: all
+  bool with_mask = false;     // add the <mask> piece masked-LM pre-training needs (id 4)
 };
 
 class Vocab : public Tokenizer {
  public:
   static constexpr int64_t kPad = 0, kUnk = 1, kBos = 2, kEos = 3;
   static constexpr char kFileName[] = "tokenizer.model";
+  static constexpr char kMaskPiece[] = "<mask>";
 
   // Loads a sentencepiece .model file.
   static Vocab load(const std::string& path);
@@ -37,11 +39,14 @@ class Vocab : public Tokenizer {
   std::vector<int64_t> line_end_ids() const override { return {kEos}; }
   const std::string& path() const override { return path_; }
   std::string checkpoint_file_name() const override { return kFileName; }
+  int64_t pad_id() const override { return kPad; }
+  int64_t mask_id() const override { return mask_; }
 
  private:
   std::shared_ptr<void> processor_;  // a sentencepiece processor behind the shim
   std::string path_;
   int64_t size_ = 0;
+  int64_t mask_ = -1;
 };
 
 }  // namespace slimformer::data

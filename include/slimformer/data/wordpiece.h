@@ -35,9 +35,9 @@ class WordPieceTokenizer : public Tokenizer {
   // vocab.txt and tokenizer_config.json with do_lower_case, as Hugging Face writes them.
   void save_to(const std::filesystem::path& dir) const override;
 
-  int64_t pad_id() const { return pad_; }
+  int64_t pad_id() const override { return pad_; }
+  int64_t mask_id() const override { return mask_; }
   int64_t unk_id() const { return unk_; }
-  int64_t mask_id() const { return mask_; }
   bool lower_case() const { return lower_case_; }
   // The words of BERT's basic tokenization, before WordPiece.
   std::vector<std::string> basic_tokenize(const std::string& text) const;

@@ -43,6 +43,12 @@ void slimformer_spm_special_ids(void* handle, int* ids4) {
   ids4[0] = p->pad_id(), ids4[1] = p->unk_id(), ids4[2] = p->bos_id(), ids4[3] = p->eos_id();
 }
 
+int slimformer_spm_piece_to_id(void* handle, const char* piece) {
+  auto* p = static_cast<sentencepiece::SentencePieceProcessor*>(handle);
+  const int id = p->PieceToId(piece);
+  return id == p->unk_id() && p->IdToPiece(id) != piece ? -1 : id;
+}
+
 int slimformer_spm_encode(void* handle, const char* text, int* ids, int capacity) {
   std::vector<int> out;
   static_cast<sentencepiece::SentencePieceProcessor*>(handle)->Encode(text, &out);

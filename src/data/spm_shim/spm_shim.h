@@ -17,6 +17,8 @@ void slimformer_spm_free(void* handle);
 int slimformer_spm_piece_size(void* handle);
 // pad, unk, bos, eos ids.
 void slimformer_spm_special_ids(void* handle, int* ids4);
+// The id of `piece`, or -1 if the vocabulary has no such piece.
+int slimformer_spm_piece_to_id(void* handle, const char* piece);
 // Writes up to `capacity` ids; returns how many there are (call again with more room if larger).
 int slimformer_spm_encode(void* handle, const char* text, int* ids, int capacity);
 // Writes up to `capacity` bytes (no terminator); returns the full length.

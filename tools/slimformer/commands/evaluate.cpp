@@ -17,6 +17,7 @@
 #include "slimformer/data/token_windows.h"
 #include "slimformer/eval/bleu.h"
 #include "slimformer/eval/chrf.h"
+#include "slimformer/eval/glue_task.h"
 #include "slimformer/eval/perplexity.h"
 #include "slimformer/train/checkpoint.h"
 
@@ -72,6 +73,28 @@ void evaluate_language_model(const std::string& model_dir, const TextOptions& op
   }
 }
 
+void evaluate_glue(const std::string& model_dir, const std::string& task_name,
+                   const std::string& file, const torch::Device& device) {
+  if (task_name.empty())
+    throw core::UserError("evaluate: an encoder needs --glue TASK (SST-2, MRPC, CoLA, ...)");
+  const auto& task = data::glue_task(task_name);
+  const std::string path = file.empty() ? "data/glue/" + task.name + "/dev.tsv.gz" : file;
+  auto examples = data::read_glue(path, task);
+  auto ckpt = train::load_encoder(model_dir, device);
+  if (ckpt.model->config().encoder_head != "classification" ||
+      ckpt.model->config().num_labels != task.num_labels)
+    throw core::UserError(
+        fmt::format("{}: not a {} classifier (fine-tune it with finetune --glue {})", model_dir,
+                    task.name, task.name));
+  auto data =
+      eval::encode_glue(examples, *ckpt.tokenizer, ckpt.model->config().max_position_embeddings);
+  std::vector<double> labels;
+  for (const auto& e : examples) labels.push_back(e.label);
+  auto score = eval::glue_score(task, eval::predict_glue(*ckpt.model, data, 4096, device), labels);
+  fmt::print("{}  ({}, {} examples)\n", score.leaderboard, path, examples.size());
+  for (const auto& [k, v] : score.metrics) fmt::print("{} {:.4f}\n", k, v);
+}
+
 }  // namespace
 
 void register_evaluate(CLI::App& app) {
@@ -104,9 +127,17 @@ void register_evaluate(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber)
       ->group("Language model");
+  auto glue = std::make_shared<std::string>();
+  auto glue_file = std::make_shared<std::string>();
+  cmd->add_option("--glue", *glue, "encoder: GLUE task to score (SST-2, MRPC, CoLA, ...)")
+      ->group("Encoder");
+  cmd->add_option("--glue-file", *glue_file, "encoder: labelled TSV (default: the bundled dev set)")
+      ->group("Encoder");
   common->add_to(cmd);
   cmd->callback([=] {
     common->apply();
+    if (!model_dir->empty() && train::checkpoint_model_type(*model_dir) == "encoder")
+      return evaluate_glue(*model_dir, *glue, *glue_file, core::parse_device(common->device));
     if (!model_dir->empty() && train::checkpoint_model_type(*model_dir) == "causal_lm")
       return evaluate_language_model(*model_dir, *text, core::parse_device(common->device),
                                      *output);

@@ -1,0 +1,64 @@
+// Fine-tuning an encoder on a GLUE task: examples encoded as "[CLS] a [SEP] b [SEP]" with
+// segment ids, batched by a token budget; cross entropy on the class logits (mean squared error
+// for STS-B's regression); validation by the task's GLUE metrics on its dev set.
+#pragma once
+
+#include <memory>
+
+#include "slimformer/data/glue.h"
+#include "slimformer/data/masked_lm.h"
+#include "slimformer/data/tokenizer.h"
+#include "slimformer/eval/glue_metrics.h"
+#include "slimformer/models/encoder.h"
+#include "slimformer/train/trainer.h"
+
+namespace slimformer::eval {
+
+struct EncodedGlue {
+  std::vector<data::SegmentPair> inputs;
+  std::vector<double> labels;
+};
+
+// Encodes examples, truncating the longer text first to fit `max_length`.
+EncodedGlue encode_glue(const std::vector<data::GlueExample>& examples,
+                        const data::Tokenizer& tokenizer, int64_t max_length);
+
+// Predictions (class index, or score for regression) of a classification encoder.
+std::vector<double> predict_glue(models::EncoderModelImpl& model, const EncodedGlue& data,
+                                 int64_t max_tokens, const torch::Device& device);
+
+struct GlueTaskOptions {
+  int64_t max_tokens = 4096;
+  int64_t seed = 1;
+  torch::Device device = torch::kCPU;
+};
+
+class GlueFinetuneTask : public train::TrainingTask {
+ public:
+  GlueFinetuneTask(models::EncoderModel model, std::shared_ptr<data::Tokenizer> tokenizer,
+                   core::TensorMap init, data::GlueTaskInfo task, EncodedGlue train,
+                   EncodedGlue dev, GlueTaskOptions options);
+
+  models::ModelTree& model() override { return *model_; }
+  int64_t num_batches(int64_t epoch) override;
+  train::LossValue batch_loss(int64_t epoch, int64_t index) override;
+  train::Metrics validate() override;
+  std::string primary_metric() const override { return primary_; }
+  bool higher_is_better() const override { return true; }
+  void write_model(const std::filesystem::path& dir, const nlohmann::json& record) override;
+
+ private:
+  const std::vector<std::vector<int64_t>>& batches_for(int64_t epoch);
+
+  models::EncoderModel model_;
+  std::shared_ptr<data::Tokenizer> tokenizer_;
+  core::TensorMap init_;
+  data::GlueTaskInfo task_;
+  EncodedGlue train_, dev_;
+  GlueTaskOptions options_;
+  std::string primary_;
+  int64_t cached_epoch_ = -1;
+  std::vector<std::vector<int64_t>> cached_batches_;
+};
+
+}  // namespace slimformer::eval

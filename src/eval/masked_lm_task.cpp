@@ -1,0 +1,102 @@
+#include "slimformer/eval/masked_lm_task.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "slimformer/core/error.h"
+#include "slimformer/data/parallel_corpus.h"
+#include "slimformer/train/checkpoint.h"
+#include "slimformer/train/loss.h"
+
+namespace slimformer::eval {
+
+namespace {
+
+std::vector<int64_t> pair_lengths(const std::vector<data::SegmentPair>& pairs) {
+  std::vector<int64_t> lengths;
+  for (const auto& p : pairs) lengths.push_back(static_cast<int64_t>(p.tokens.size()));
+  return lengths;
+}
+
+constexpr uint64_t kValidationMaskSeed = 12345;
+
+}  // namespace
+
+data::SpecialIds MaskedLMTask::special_ids(const data::Tokenizer& tokenizer) {
+  if (tokenizer.mask_id() < 0 || tokenizer.pad_id() < 0)
+    throw core::UserError(fmt::format(
+        "{}: the vocabulary has no mask or padding token; masked-LM pre-training needs both "
+        "(a WordPiece vocab.txt, or a sentencepiece model trained by pretrain)",
+        tokenizer.path()));
+  return {tokenizer.pad_id(), tokenizer.bos_id(), tokenizer.eos_id(), tokenizer.mask_id()};
+}
+
+MaskedLMTask::MaskedLMTask(models::EncoderModel model, std::shared_ptr<data::Tokenizer> tokenizer,
+                           core::TensorMap init, std::vector<data::SegmentPair> train,
+                           std::vector<data::SegmentPair> valid, MaskedLMTaskOptions options)
+    : model_(std::move(model)),
+      tokenizer_(std::move(tokenizer)),
+      init_(std::move(init)),
+      train_(std::move(train)),
+      valid_(std::move(valid)),
+      options_(std::move(options)),
+      special_(special_ids(*tokenizer_)) {}
+
+const std::vector<std::vector<int64_t>>& MaskedLMTask::batches_for(int64_t epoch) {
+  if (epoch != cached_epoch_) {
+    cached_batches_ = data::batch_by_tokens(pair_lengths(train_), options_.max_tokens, true,
+                                            uint64_t(options_.seed) * 1000003u + uint64_t(epoch));
+    cached_epoch_ = epoch;
+  }
+  return cached_batches_;
+}
+
+int64_t MaskedLMTask::num_batches(int64_t epoch) { return batches_for(epoch).size(); }
+
+data::MaskedBatch MaskedLMTask::batch(const std::vector<data::SegmentPair>& pairs,
+                                      const std::vector<int64_t>& indices, uint64_t seed) const {
+  auto b = data::mask_batch(pairs, indices, special_, model_->config().vocab_size,
+                            options_.mask_probability, seed);
+  return {b.tokens.to(options_.device), b.segments.to(options_.device),
+          b.targets.to(options_.device)};
+}
+
+train::LossValue MaskedLMTask::batch_loss(int64_t epoch, int64_t index) {
+  const uint64_t seed =
+      (uint64_t(options_.seed) * 1000003u + uint64_t(epoch)) * 1000003u + uint64_t(index);
+  auto b = batch(train_, batches_for(epoch).at(index), seed);
+  auto loss = train::label_smoothed_cross_entropy(
+      model_->mlm_logits(model_->encode(b.tokens, b.segments)), b.targets, 0.0, special_.pad);
+  return {loss.loss_sum, loss.nll_sum.item<double>(), loss.tokens};
+}
+
+train::Metrics MaskedLMTask::validate() {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model_->is_training();
+  model_->eval();
+  double nll = 0, correct = 0;
+  int64_t tokens = 0;
+  uint64_t seed = kValidationMaskSeed;
+  for (const auto& indices :
+       data::batch_by_tokens(pair_lengths(valid_), options_.max_tokens, false, 0)) {
+    auto b = batch(valid_, indices, seed++);
+    torch::Tensor logits = model_->mlm_logits(model_->encode(b.tokens, b.segments));
+    auto loss = train::label_smoothed_cross_entropy(logits, b.targets, 0.0, special_.pad);
+    nll += loss.nll_sum.item<double>();
+    tokens += loss.tokens;
+    torch::Tensor chosen = b.targets.ne(special_.pad);
+    correct += logits.argmax(-1).eq(b.targets).logical_and(chosen).sum().item<double>();
+  }
+  model_->train(was_training);
+  const double mean = nll / std::max<int64_t>(tokens, 1);
+  return {{"loss", mean},
+          {"ppl", std::exp(mean)},
+          {"accuracy", correct / std::max<int64_t>(tokens, 1)}};
+}
+
+void MaskedLMTask::write_model(const std::filesystem::path& dir, const nlohmann::json& record) {
+  train::write_model_files(dir, *model_, init_, *tokenizer_, record);
+}
+
+}  // namespace slimformer::eval
