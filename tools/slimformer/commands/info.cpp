@@ -17,18 +17,41 @@ void register_info(CLI::App& app) {
   cmd->add_option("model", *model_dir, "checkpoint directory")->required();
   cmd->callback([=] {
     common->apply();
-    auto ckpt = train::load_seq2seq(*model_dir, core::parse_device(common->device));
-    auto& model = *ckpt.model;
+    const auto device = core::parse_device(common->device);
+    // Any family: what is printed is the model tree, the tokenizer file and the init.
+    std::shared_ptr<models::ModelTree> tree;
+    std::string tokenizer;
+    core::TensorMap init;
+    bool init_from_seed = false;
+    auto take = [&](auto ckpt, const std::string& tokenizer_path) {
+      tree = ckpt.model.ptr(), tokenizer = tokenizer_path, init = std::move(ckpt.init);
+      init_from_seed = ckpt.init_from_seed;
+    };
+    const std::string type = train::checkpoint_model_type(*model_dir);
+    if (type == "causal_lm") {
+      auto ckpt = train::load_causal_lm(*model_dir, device);
+      const std::string path = ckpt.tokenizer->path();
+      take(std::move(ckpt), path);
+    } else if (type == "encoder") {
+      auto ckpt = train::load_encoder(*model_dir, device);
+      const std::string path = ckpt.tokenizer->path();
+      take(std::move(ckpt), path);
+    } else {
+      auto ckpt = train::load_seq2seq(*model_dir, device);
+      const std::string path = ckpt.vocab.path();
+      take(std::move(ckpt), path);
+    }
+    auto& model = *tree;
     const auto& c = model.config();
     fmt::print("model      {} ({} + {} layers, d_model {}, ffn {}/{}, heads {}/{}, {}-norm)\n",
                c.model_type, c.encoder_layers, c.decoder_layers, c.d_model, c.encoder_ffn_dim,
                c.decoder_ffn_dim, c.encoder_attention_heads, c.decoder_attention_heads,
                c.normalize_before ? "pre" : "post");
-    fmt::print("vocabulary {} pieces ({})\n", c.vocab_size, ckpt.vocab.path());
+    fmt::print("vocabulary {} pieces ({})\n", c.vocab_size, tokenizer);
     fmt::print("parameters {}\n", model.num_parameters());
-    fmt::print("init       {}\n\n", ckpt.init.empty()     ? "not recorded"
-                                    : ckpt.init_from_seed ? "regenerated from init_seed"
-                                                          : "recorded (init.safetensors)");
+    fmt::print("init       {}\n\n", init.empty()     ? "not recorded"
+                                    : init_from_seed ? "regenerated from init_seed"
+                                                     : "recorded (init.safetensors)");
     fmt::print("{:<28} {:<16} {:>10}  {}\n", "path", "block", "params", "state");
     for (auto& s : model.sublayers()) {
       std::string state = s->removed() ? "removed" : s->enabled() ? "active" : "off";
