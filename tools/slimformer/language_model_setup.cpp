@@ -62,24 +62,21 @@ train::TrainResult run_language_model_training(const core::Settings& s, const Co
   if (!train_options.resume) check_context(s.get_int("model.max_position_embeddings"));
   prepare_output_dir(train_options);
 
-  models::CausalLM model{nullptr};
-  std::shared_ptr<data::Tokenizer> tokenizer;
-  core::TensorMap init;
-  if (train_options.resume) {
-    auto ckpt = train::load_causal_lm(out / "last", device);
-    model = ckpt.model, tokenizer = ckpt.tokenizer, init = ckpt.init;
-    spdlog::info("resuming {}", (out / "last").string());
-  } else {
-    tokenizer = language_model_tokenizer(s, out);
-    auto config = config_from_settings(s, tokenizer->size(), "causal_lm");
-    config.bos_token_id = tokenizer->bos_id();
-    config.eos_token_id = tokenizer->eos_id();
-    config.validate("model options");
-    model = models::CausalLM(config);
-    init = model->state();
-    for (auto& [k, v] : init) v = v.detach().clone();
-    model->to(device);
-  }
+  auto ckpt = resume_or_start<train::CausalLMCheckpoint>(
+      train_options, [&](const fs::path& dir) { return train::load_causal_lm(dir, device); },
+      [&] {
+        train::CausalLMCheckpoint fresh;
+        fresh.tokenizer = language_model_tokenizer(s, out);
+        auto config = config_from_settings(s, fresh.tokenizer->size(), "causal_lm");
+        config.bos_token_id = fresh.tokenizer->bos_id();
+        config.eos_token_id = fresh.tokenizer->eos_id();
+        config.validate("model options");
+        fresh.model = models::CausalLM(config);
+        fresh.model->to(device);
+        return fresh;
+      });
+  auto& model = ckpt.model;
+  auto& tokenizer = ckpt.tokenizer;
 
   eval::LanguageModelTaskOptions task_options;
   check_context(model->config().max_position_embeddings);
@@ -94,7 +91,7 @@ train::TrainResult run_language_model_training(const core::Settings& s, const Co
   spdlog::info("{} training tokens ({} lines), {} validation tokens; model {} parameters",
                train_stream.size(), train_lines.size(), valid_stream.size(),
                model->num_parameters());
-  eval::LanguageModelTask task(model, tokenizer, init, std::move(train_stream),
+  eval::LanguageModelTask task(model, tokenizer, ckpt.init, std::move(train_stream),
                                std::move(valid_stream), eval::count_words(valid_lines),
                                task_options);
   nlohmann::json record = {{"command", command_line}, {"options", s.to_nested_json()}};

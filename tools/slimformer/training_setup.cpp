@@ -110,6 +110,12 @@ void add_trainer_options(CommandOptions& options) {
   options.add("resume", false, "resume the run in --output from its last checkpoint", "--resume");
 }
 
+core::TensorMap copy_state(models::ModelTree& model) {
+  core::TensorMap state = model.state();
+  for (auto& [name, tensor] : state) tensor = tensor.detach().clone();
+  return state;
+}
+
 void prepare_output_dir(const train::TrainOptions& options) {
   const fs::path& out = options.output_dir;
   // A new run never writes over an earlier one: its checkpoints and log would be mixed or lost.

@@ -3,7 +3,10 @@
 // the output-directory guard, and a training run with a progress bar and results.json.
 #pragma once
 
+#include <spdlog/spdlog.h>
+
 #include "options.h"
+#include "slimformer/models/model_tree.h"
 #include "slimformer/models/transformer_config.h"
 #include "slimformer/train/trainer.h"
 
@@ -17,6 +20,22 @@ void add_trainer_options(CommandOptions& options);
 models::TransformerConfig config_from_settings(const core::Settings& settings, int64_t vocab_size,
                                                const std::string& model_type);
 train::TrainOptions train_options_from_settings(const core::Settings& settings);
+
+// A detached copy of a model's parameters: the initial state a run records.
+core::TensorMap copy_state(models::ModelTree& model);
+
+// The model a run trains: the run's last checkpoint (`load(dir)`) with --resume, otherwise
+// `fresh()` with its current parameters recorded as the run's initial state.
+template <typename Checkpoint, typename Load, typename Fresh>
+Checkpoint resume_or_start(const train::TrainOptions& options, Load load, Fresh fresh) {
+  if (options.resume) {
+    spdlog::info("resuming {}", (options.output_dir / "last").string());
+    return load(options.output_dir / "last");
+  }
+  Checkpoint checkpoint = fresh();
+  checkpoint.init = copy_state(*checkpoint.model);
+  return checkpoint;
+}
 
 // Refuses to start a new run over an earlier one; creates the directory.
 void prepare_output_dir(const train::TrainOptions& options);

@@ -57,8 +57,7 @@ TranslationRunResult run_translation_training(const core::Settings& s, const Com
       vocab = data::Vocab::load(vocab_path);
     }
     model = models::Seq2SeqTransformer(config_from_settings(s, vocab.size(), "seq2seq"));
-    init = model->state();
-    for (auto& [k, v] : init) v = v.detach().clone();
+    init = copy_state(*model);
     model->to(device);
   }
 

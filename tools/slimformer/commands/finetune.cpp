@@ -85,10 +85,7 @@ void register_finetune(CLI::App& app) {
       spdlog::info("training from random initialization (init_seed {})",
                    ckpt.model->config().init_seed);
     }
-    if (ckpt.init.empty() || !train_options.resume) {
-      ckpt.init = ckpt.model->state();
-      for (auto& [k, v] : ckpt.init) v = v.detach().clone();
-    }
+    if (ckpt.init.empty() || !train_options.resume) ckpt.init = copy_state(*ckpt.model);
     auto train = eval::encode_glue(train_examples, *ckpt.tokenizer, max_length);
     auto dev = eval::encode_glue(dev_examples, *ckpt.tokenizer, max_length);
     spdlog::info("{}: {} training and {} dev examples; model {} parameters", task.name,

@@ -91,28 +91,27 @@ void register_pretrain(CLI::App& app) {
     const int64_t valid_pairs = s.get_int_at_least("data.valid_pairs", 1);
     prepare_output_dir(train_options);
 
-    models::EncoderModel model{nullptr};
-    std::shared_ptr<data::Tokenizer> tokenizer;
-    core::TensorMap init;
-    if (train_options.resume) {
-      auto ckpt = train::load_encoder(out / "last", device);
-      model = ckpt.model, tokenizer = ckpt.tokenizer, init = ckpt.init;
-      spdlog::info("resuming {}", (out / "last").string());
-    } else {
-      tokenizer = pretraining_tokenizer(s, texts, out);
-      auto config = config_from_settings(s, tokenizer->size(), "encoder");
-      config.encoder_head = "mlm";
-      config.pad_token_id = eval::MaskedLMTask::special_ids(*tokenizer).pad;
-      config.bos_token_id = tokenizer->bos_id(), config.eos_token_id = tokenizer->eos_id();
-      config.validate("model options");
-      if (max_length > config.max_position_embeddings)
-        s.fail("data.max_length", fmt::format("must be at most model.max_position_embeddings {}",
-                                              config.max_position_embeddings));
-      model = models::EncoderModel(config);
-      init = model->state();
-      for (auto& [k, v] : init) v = v.detach().clone();
-      model->to(device);
-    }
+    auto ckpt = resume_or_start<train::EncoderCheckpoint>(
+        train_options, [&](const fs::path& dir) { return train::load_encoder(dir, device); },
+        [&] {
+          train::EncoderCheckpoint fresh;
+          fresh.tokenizer = pretraining_tokenizer(s, texts, out);
+          auto config = config_from_settings(s, fresh.tokenizer->size(), "encoder");
+          config.encoder_head = "mlm";
+          config.pad_token_id = eval::MaskedLMTask::special_ids(*fresh.tokenizer).pad;
+          config.bos_token_id = fresh.tokenizer->bos_id();
+          config.eos_token_id = fresh.tokenizer->eos_id();
+          config.validate("model options");
+          if (max_length > config.max_position_embeddings)
+            s.fail("data.max_length",
+                   fmt::format("must be at most model.max_position_embeddings {}",
+                               config.max_position_embeddings));
+          fresh.model = models::EncoderModel(config);
+          fresh.model->to(device);
+          return fresh;
+        });
+    auto& model = ckpt.model;
+    auto& tokenizer = ckpt.tokenizer;
 
     std::vector<std::vector<int64_t>> lines;
     for (const auto& file : texts)
@@ -134,7 +133,7 @@ void register_pretrain(CLI::App& app) {
     task_options.mask_probability = s.get_double_in("data.mask_probability", 0, 1, false);
     task_options.seed = train_options.seed;
     task_options.device = device;
-    eval::MaskedLMTask task(model, tokenizer, init, std::move(pairs), std::move(valid),
+    eval::MaskedLMTask task(model, tokenizer, ckpt.init, std::move(pairs), std::move(valid),
                             task_options);
     nlohmann::json record = {{"command", command_line()}, {"options", s.to_nested_json()}};
     auto result = run_with_progress(task, train_options, record);
