@@ -24,19 +24,6 @@ void add_language_model_data_options(CommandOptions& options) {
 
 namespace {
 
-// The tokenizer named by vocab.model, or a sentencepiece model trained on the training text.
-std::shared_ptr<data::Tokenizer> language_model_tokenizer(const core::Settings& s,
-                                                          const fs::path& out) {
-  const std::string given = s.get_string("vocab.model");
-  if (!given.empty()) return data::load_tokenizer_file(given);
-  data::VocabTrainOptions vo;
-  vo.vocab_size = s.get_int_at_least("vocab.size", 16);
-  vo.model_type = s.get_choice("vocab.type", {"bpe", "unigram"});
-  spdlog::info("training a {} vocabulary of {} pieces", vo.model_type, vo.vocab_size);
-  return std::make_shared<data::Vocab>(data::Vocab::train(
-      {s.get_string("data.train_text")}, (out / "vocab" / data::Vocab::kFileName).string(), vo));
-}
-
 std::string required_text(const core::Settings& s, const std::string& key) {
   const std::string path = s.get_string(key);
   if (path.empty()) s.fail(key, "must name a text file for --task lm");
@@ -66,7 +53,7 @@ train::TrainResult run_language_model_training(const core::Settings& s, const Co
       train_options, [&](const fs::path& dir) { return train::load_causal_lm(dir, device); },
       [&] {
         train::CausalLMCheckpoint fresh;
-        fresh.tokenizer = language_model_tokenizer(s, out);
+        fresh.tokenizer = tokenizer_from_settings(s, {train_path}, out);
         auto config = config_from_settings(s, fresh.tokenizer->size(), "causal_lm");
         config.bos_token_id = fresh.tokenizer->bos_id();
         config.eos_token_id = fresh.tokenizer->eos_id();

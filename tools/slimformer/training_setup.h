@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "options.h"
+#include "slimformer/data/vocab.h"
 #include "slimformer/models/model_tree.h"
 #include "slimformer/models/transformer_config.h"
 #include "slimformer/train/trainer.h"
@@ -20,6 +21,16 @@ void add_trainer_options(CommandOptions& options);
 models::TransformerConfig config_from_settings(const core::Settings& settings, int64_t vocab_size,
                                                const std::string& model_type);
 train::TrainOptions train_options_from_settings(const core::Settings& settings);
+
+// A sentencepiece vocabulary trained on `texts` per the vocab.* options, written to
+// <output>/vocab/tokenizer.model; `with_mask` adds the masked-LM mask piece.
+data::Vocab train_vocab(const core::Settings& settings, const std::vector<std::string>& texts,
+                        const std::filesystem::path& output, bool with_mask = false);
+// The tokenizer file vocab.model names, or else train_vocab.
+std::shared_ptr<data::Tokenizer> tokenizer_from_settings(const core::Settings& settings,
+                                                         const std::vector<std::string>& texts,
+                                                         const std::filesystem::path& output,
+                                                         bool with_mask = false);
 
 // A detached copy of a model's parameters: the initial state a run records.
 core::TensorMap copy_state(models::ModelTree& model);

@@ -44,18 +44,11 @@ TranslationRunResult run_translation_training(const core::Settings& s, const Com
     model = ckpt.model, vocab = ckpt.vocab, init = ckpt.init;
     if (train_options.resume) spdlog::info("resuming {}", resume_dir.string());
   } else {
-    std::string vocab_path = s.get_string("vocab.model");
-    if (vocab_path.empty()) {
-      vocab_path = (out / "vocab" / "tokenizer.model").string();
-      data::VocabTrainOptions vo;
-      vo.vocab_size = s.get_int_at_least("vocab.size", 16);
-      vo.model_type = s.get_choice("vocab.type", {"bpe", "unigram"});
-      spdlog::info("training a {} vocabulary of {} pieces", vo.model_type, vo.vocab_size);
-      vocab = data::Vocab::train({s.get_string("data.train_src"), s.get_string("data.train_tgt")},
-                                 vocab_path, vo);
-    } else {
-      vocab = data::Vocab::load(vocab_path);
-    }
+    const std::string vocab_path = s.get_string("vocab.model");
+    vocab =
+        vocab_path.empty()
+            ? train_vocab(s, {s.get_string("data.train_src"), s.get_string("data.train_tgt")}, out)
+            : data::Vocab::load(vocab_path);
     model = models::Seq2SeqTransformer(config_from_settings(s, vocab.size(), "seq2seq"));
     init = copy_state(*model);
     model->to(device);

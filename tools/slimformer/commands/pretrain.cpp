@@ -55,20 +55,6 @@ void add_pretrain_options(CommandOptions& options) {
     options.set_default(key, value);
 }
 
-std::shared_ptr<data::Tokenizer> pretraining_tokenizer(const core::Settings& s,
-                                                       const std::vector<std::string>& texts,
-                                                       const fs::path& out) {
-  const std::string given = s.get_string("vocab.model");
-  if (!given.empty()) return data::load_tokenizer_file(given);
-  data::VocabTrainOptions vo;
-  vo.vocab_size = s.get_int_at_least("vocab.size", 16);
-  vo.model_type = s.get_choice("vocab.type", {"bpe", "unigram"});
-  vo.with_mask = true;
-  spdlog::info("training a {} vocabulary of {} pieces", vo.model_type, vo.vocab_size);
-  return std::make_shared<data::Vocab>(
-      data::Vocab::train(texts, (out / "vocab" / data::Vocab::kFileName).string(), vo));
-}
-
 }  // namespace
 
 void register_pretrain(CLI::App& app) {
@@ -95,7 +81,7 @@ void register_pretrain(CLI::App& app) {
         train_options, [&](const fs::path& dir) { return train::load_encoder(dir, device); },
         [&] {
           train::EncoderCheckpoint fresh;
-          fresh.tokenizer = pretraining_tokenizer(s, texts, out);
+          fresh.tokenizer = tokenizer_from_settings(s, texts, out, /*with_mask=*/true);
           auto config = config_from_settings(s, fresh.tokenizer->size(), "encoder");
           config.encoder_head = "mlm";
           config.pad_token_id = eval::MaskedLMTask::special_ids(*fresh.tokenizer).pad;
