@@ -28,3 +28,28 @@ print(json.dumps({"bench": "train_step_ratio", "slimformer_tokens_per_second": r
                   "pytorch_best_tokens_per_second": round(max(default, one)),
                   "ratio_vs_best_pytorch": round(ours / max(default, one), 3)}))
 '
+
+# BERT-style encoder training steps: masked-LM pre-training and classification fine-tuning, the
+# shape of recipes/encoder-pretrain.yaml (d 256, 4 layers, FFN 1024, vocabulary 8000, 32 x 128).
+encoder_results=()
+for objective in mlm classify; do
+  for round in 1 2; do
+    encoder_results+=("$("$build/slimformer" bench encoder --objective "$objective")")
+    encoder_results+=("$("$python" "$here/peers/train_encoder.py" --objective "$objective")")
+    encoder_results+=("$("$python" "$here/peers/train_encoder.py" --objective "$objective" --threads 1)")
+  done
+done
+printf '%s\n' "${encoder_results[@]}"
+printf '%s\n' "${encoder_results[@]}" | "$python" -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+for objective in ("mlm", "classify"):
+    def best(impl):
+        return max(r["input_tokens_per_second"] for r in rows
+                   if r["impl"] == impl and r["objective"] == objective)
+    ours, peer = best("slimformer"), best("pytorch")
+    print(json.dumps({"bench": "encoder_train_step_ratio", "objective": objective,
+                      "slimformer_tokens_per_second": round(ours),
+                      "pytorch_best_tokens_per_second": round(peer),
+                      "ratio_vs_best_pytorch": round(ours / peer, 3)}))
+'

@@ -59,6 +59,25 @@ std::vector<SegmentPair> make_segment_pairs(const std::vector<std::vector<int64_
   return pairs;
 }
 
+PairBatch pad_pairs(const std::vector<const SegmentPair*>& rows, int64_t pad) {
+  size_t longest = 0;
+  for (const auto* p : rows) longest = std::max(longest, p->tokens.size());
+  const int64_t n = static_cast<int64_t>(rows.size()), cols = static_cast<int64_t>(longest);
+  std::vector<int64_t> tokens(n * cols, pad), segments(n * cols, 0);
+  for (int64_t r = 0; r < n; ++r) {
+    std::copy(rows[r]->tokens.begin(), rows[r]->tokens.end(), tokens.begin() + r * cols);
+    std::copy(rows[r]->segments.begin(), rows[r]->segments.end(), segments.begin() + r * cols);
+  }
+  return {torch::tensor(tokens, torch::kLong).view({n, cols}),
+          torch::tensor(segments, torch::kLong).view({n, cols})};
+}
+
+std::vector<int64_t> pair_lengths(const std::vector<SegmentPair>& pairs) {
+  std::vector<int64_t> lengths;
+  for (const auto& p : pairs) lengths.push_back(static_cast<int64_t>(p.tokens.size()));
+  return lengths;
+}
+
 MaskedBatch mask_batch(const std::vector<SegmentPair>& pairs, const std::vector<int64_t>& indices,
                        const SpecialIds& special, int64_t vocab_size, double probability,
                        uint64_t seed) {

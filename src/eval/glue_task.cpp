@@ -7,31 +7,17 @@ namespace slimformer::eval {
 
 namespace {
 
-std::vector<int64_t> input_lengths(const EncodedGlue& data) {
-  std::vector<int64_t> lengths;
-  for (const auto& p : data.inputs) lengths.push_back(static_cast<int64_t>(p.tokens.size()));
-  return lengths;
-}
-
 struct GlueBatch {
   torch::Tensor tokens, segments, labels;
 };
 
 GlueBatch make_batch(const EncodedGlue& data, const std::vector<int64_t>& indices, int64_t pad,
                      const torch::Device& device) {
-  size_t longest = 0;
-  for (int64_t i : indices) longest = std::max(longest, data.inputs[i].tokens.size());
-  const int64_t rows = static_cast<int64_t>(indices.size()), cols = static_cast<int64_t>(longest);
-  std::vector<int64_t> tokens(rows * cols, pad), segments(rows * cols, 0);
+  std::vector<const data::SegmentPair*> rows;
   std::vector<double> labels;
-  for (int64_t r = 0; r < rows; ++r) {
-    const auto& p = data.inputs[indices[r]];
-    std::copy(p.tokens.begin(), p.tokens.end(), tokens.begin() + r * cols);
-    std::copy(p.segments.begin(), p.segments.end(), segments.begin() + r * cols);
-    labels.push_back(data.labels[indices[r]]);
-  }
-  return {torch::tensor(tokens, torch::kLong).view({rows, cols}).to(device),
-          torch::tensor(segments, torch::kLong).view({rows, cols}).to(device),
+  for (int64_t i : indices) rows.push_back(&data.inputs[i]), labels.push_back(data.labels[i]);
+  auto padded = data::pad_pairs(rows, pad);
+  return {padded.tokens.to(device), padded.segments.to(device),
           torch::tensor(labels, torch::kFloat64).to(torch::kFloat32).to(device)};
 }
 
@@ -74,7 +60,8 @@ std::vector<double> predict_glue(models::EncoderModelImpl& model, const EncodedG
   const bool was_training = model.is_training();
   model.eval();
   std::vector<double> predictions(data.inputs.size());
-  for (const auto& indices : data::batch_by_tokens(input_lengths(data), max_tokens, false, 0)) {
+  for (const auto& indices :
+       data::batch_by_tokens(data::pair_lengths(data.inputs), max_tokens, false, 0)) {
     auto b = make_batch(data, indices, model.config().pad_token_id, device);
     torch::Tensor logits = model.classify(model.encode(b.tokens, b.segments)).to(torch::kCPU);
     torch::Tensor values = logits.size(1) == 1 ? logits.squeeze(1).to(torch::kFloat64)
@@ -97,26 +84,20 @@ GlueFinetuneTask::GlueFinetuneTask(models::EncoderModel model,
       dev_(std::move(dev)),
       options_(std::move(options)) {
   primary_ = glue_score(task_, dev_.labels, dev_.labels).primary;
+  batches_ = train::token_budget_batches(data::pair_lengths(train_.inputs), options_.max_tokens,
+                                         options_.seed);
 }
 
-const std::vector<std::vector<int64_t>>& GlueFinetuneTask::batches_for(int64_t epoch) {
-  if (epoch != cached_epoch_) {
-    cached_batches_ = data::batch_by_tokens(input_lengths(train_), options_.max_tokens, true,
-                                            uint64_t(options_.seed) * 1000003u + uint64_t(epoch));
-    cached_epoch_ = epoch;
-  }
-  return cached_batches_;
-}
-
-int64_t GlueFinetuneTask::num_batches(int64_t epoch) { return batches_for(epoch).size(); }
+int64_t GlueFinetuneTask::num_batches(int64_t epoch) { return batches_.at(epoch).size(); }
 
 train::LossValue GlueFinetuneTask::batch_loss(int64_t epoch, int64_t index) {
-  const auto& indices = batches_for(epoch).at(index);
+  const auto& indices = batches_.at(epoch).at(index);
   auto b = make_batch(train_, indices, model_->config().pad_token_id, options_.device);
   torch::Tensor loss = glue_loss(model_->classify(model_->encode(b.tokens, b.segments)), b.labels);
   const int64_t n = static_cast<int64_t>(indices.size());
   // The trainer normalizes by the count it is given: examples here, not tokens.
-  return {loss * static_cast<double>(n), loss.item<double>() * n, n};
+  return {loss * static_cast<double>(n), loss.item<double>() * n, n,
+          b.tokens.ne(model_->config().pad_token_id).sum().item<int64_t>()};
 }
 
 train::Metrics GlueFinetuneTask::validate() {

@@ -22,30 +22,28 @@ LanguageModelTask::LanguageModelTask(models::CausalLM model,
       train_(std::move(train_stream)),
       valid_(std::move(valid_stream)),
       valid_words_(valid_words),
-      options_(std::move(options)) {}
-
-const std::vector<std::vector<int64_t>>& LanguageModelTask::batches_for(int64_t epoch) {
-  if (epoch != cached_epoch_) {
-    std::vector<int64_t> order(
-        data::num_windows(static_cast<int64_t>(train_.size()), options_.context));
+      options_(std::move(options)) {
+  // Windows in a shuffled order, a fixed number of them per batch.
+  const int64_t windows = data::num_windows(static_cast<int64_t>(train_.size()), options_.context);
+  const int64_t per_batch = std::max<int64_t>(1, options_.max_tokens / options_.context);
+  batches_ = train::EpochBatches(options_.seed, [windows, per_batch](uint64_t epoch_seed) {
+    std::vector<int64_t> order(windows);
     std::iota(order.begin(), order.end(), 0);
-    std::mt19937_64 rng(uint64_t(options_.seed) * 1000003u + uint64_t(epoch));
+    std::mt19937_64 rng(epoch_seed);
     std::shuffle(order.begin(), order.end(), rng);
-    const int64_t per_batch = std::max<int64_t>(1, options_.max_tokens / options_.context);
-    cached_batches_.clear();
+    train::EpochBatches::Batches batches;
     for (size_t first = 0; first < order.size(); first += per_batch)
-      cached_batches_.emplace_back(order.begin() + first,
-                                   order.begin() + std::min(order.size(), first + per_batch));
-    cached_epoch_ = epoch;
-  }
-  return cached_batches_;
+      batches.emplace_back(order.begin() + first,
+                           order.begin() + std::min(order.size(), first + per_batch));
+    return batches;
+  });
 }
 
-int64_t LanguageModelTask::num_batches(int64_t epoch) { return batches_for(epoch).size(); }
+int64_t LanguageModelTask::num_batches(int64_t epoch) { return batches_.at(epoch).size(); }
 
 train::LossValue LanguageModelTask::batch_loss(int64_t epoch, int64_t index) {
   const auto& config = model_->config();
-  auto batch = data::make_window_batch(train_, batches_for(epoch).at(index), options_.context,
+  auto batch = data::make_window_batch(train_, batches_.at(epoch).at(index), options_.context,
                                        config.bos_token_id, config.pad_token_id);
   auto loss = train::label_smoothed_cross_entropy(model_->forward(batch.input.to(options_.device)),
                                                   batch.target.to(options_.device),

@@ -13,12 +13,6 @@ namespace slimformer::eval {
 
 namespace {
 
-std::vector<int64_t> pair_lengths(const std::vector<data::SegmentPair>& pairs) {
-  std::vector<int64_t> lengths;
-  for (const auto& p : pairs) lengths.push_back(static_cast<int64_t>(p.tokens.size()));
-  return lengths;
-}
-
 constexpr uint64_t kValidationMaskSeed = 12345;
 
 }  // namespace
@@ -41,18 +35,11 @@ MaskedLMTask::MaskedLMTask(models::EncoderModel model, std::shared_ptr<data::Tok
       train_(std::move(train)),
       valid_(std::move(valid)),
       options_(std::move(options)),
-      special_(special_ids(*tokenizer_)) {}
+      special_(special_ids(*tokenizer_)),
+      batches_(train::token_budget_batches(data::pair_lengths(train_), options_.max_tokens,
+                                           options_.seed)) {}
 
-const std::vector<std::vector<int64_t>>& MaskedLMTask::batches_for(int64_t epoch) {
-  if (epoch != cached_epoch_) {
-    cached_batches_ = data::batch_by_tokens(pair_lengths(train_), options_.max_tokens, true,
-                                            uint64_t(options_.seed) * 1000003u + uint64_t(epoch));
-    cached_epoch_ = epoch;
-  }
-  return cached_batches_;
-}
-
-int64_t MaskedLMTask::num_batches(int64_t epoch) { return batches_for(epoch).size(); }
+int64_t MaskedLMTask::num_batches(int64_t epoch) { return batches_.at(epoch).size(); }
 
 data::MaskedBatch MaskedLMTask::batch(const std::vector<data::SegmentPair>& pairs,
                                       const std::vector<int64_t>& indices, uint64_t seed) const {
@@ -63,12 +50,12 @@ data::MaskedBatch MaskedLMTask::batch(const std::vector<data::SegmentPair>& pair
 }
 
 train::LossValue MaskedLMTask::batch_loss(int64_t epoch, int64_t index) {
-  const uint64_t seed =
-      (uint64_t(options_.seed) * 1000003u + uint64_t(epoch)) * 1000003u + uint64_t(index);
-  auto b = batch(train_, batches_for(epoch).at(index), seed);
+  const uint64_t seed = batches_.epoch_seed(epoch) * 1000003u + uint64_t(index);
+  auto b = batch(train_, batches_.at(epoch).at(index), seed);
   auto loss = train::label_smoothed_cross_entropy(
       model_->mlm_logits(model_->encode(b.tokens, b.segments)), b.targets, 0.0, special_.pad);
-  return {loss.loss_sum, loss.nll_sum.item<double>(), loss.tokens};
+  return {loss.loss_sum, loss.nll_sum.item<double>(), loss.tokens,
+          b.tokens.ne(special_.pad).sum().item<int64_t>()};
 }
 
 train::Metrics MaskedLMTask::validate() {
@@ -79,7 +66,7 @@ train::Metrics MaskedLMTask::validate() {
   int64_t tokens = 0;
   uint64_t seed = kValidationMaskSeed;
   for (const auto& indices :
-       data::batch_by_tokens(pair_lengths(valid_), options_.max_tokens, false, 0)) {
+       data::batch_by_tokens(data::pair_lengths(valid_), options_.max_tokens, false, 0)) {
     auto b = batch(valid_, indices, seed++);
     torch::Tensor logits = model_->mlm_logits(model_->encode(b.tokens, b.segments));
     auto loss = train::label_smoothed_cross_entropy(logits, b.targets, 0.0, special_.pad);

@@ -49,22 +49,15 @@ TranslationTask::TranslationTask(models::Seq2SeqTransformer model, data::Vocab v
       train_(std::move(train)),
       valid_(std::move(valid)),
       valid_text_(std::move(valid_text)),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      batches_(train::token_budget_batches(data::pair_lengths(train_), options_.max_tokens,
+                                           options_.seed)) {}
 
-const std::vector<std::vector<int64_t>>& TranslationTask::batches_for(int64_t epoch) {
-  if (epoch != cached_epoch_) {
-    cached_batches_ = data::batch_by_tokens(data::pair_lengths(train_), options_.max_tokens, true,
-                                            uint64_t(options_.seed) * 1000003u + uint64_t(epoch));
-    cached_epoch_ = epoch;
-  }
-  return cached_batches_;
-}
-
-int64_t TranslationTask::num_batches(int64_t epoch) { return batches_for(epoch).size(); }
+int64_t TranslationTask::num_batches(int64_t epoch) { return batches_.at(epoch).size(); }
 
 train::LossValue TranslationTask::batch_loss(int64_t epoch, int64_t index) {
   auto batch =
-      data::make_translation_batch(train_, batches_for(epoch).at(index)).to(options_.device);
+      data::make_translation_batch(train_, batches_.at(epoch).at(index)).to(options_.device);
   auto loss =
       train::label_smoothed_cross_entropy(model_->forward(batch.src, batch.tgt_in), batch.tgt_out,
                                           options_.label_smoothing, data::Vocab::kPad);

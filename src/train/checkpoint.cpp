@@ -82,6 +82,9 @@ EncoderCheckpoint load_encoder(const fs::path& dir, const torch::Device& device,
     require_directory(dir);
     auto hf = read_hf_bert(dir);
     files.config = hf.config, files.weights = std::move(hf.tensors), files.tokenizer = hf.tokenizer;
+    // A directory slimformer exported keeps its provenance (the fine-tuning options) beside.
+    if (fs::exists(dir / kRecordFile))
+      files.record = nlohmann::json::parse(core::read_file(dir / kRecordFile));
   } else {
     files = read_checkpoint_files(dir);
     expect_model_type(files, dir, "encoder", "an encoder");

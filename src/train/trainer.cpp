@@ -154,7 +154,7 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
     return elapsed_before +
            std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start).count();
   };
-  double window_loss = 0, window_tokens = 0;
+  double window_loss = 0, window_tokens = 0, window_throughput = 0;
   auto window_start = std::chrono::steady_clock::now();
   std::string stop_reason = "max_steps";
 
@@ -165,12 +165,13 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
     while (state.batch_index < batches && state.step < options.max_steps) {
       optimizer->zero_grad();
       double report = 0;
-      int64_t tokens = 0;
+      int64_t tokens = 0, throughput = 0;
       for (int64_t u = 0; u < options.update_freq && state.batch_index < batches; ++u) {
         LossValue value = task.batch_loss(state.epoch, state.batch_index++);
         value.loss_sum.backward();
         report += value.report_sum;
         tokens += value.tokens;
+        throughput += value.input_tokens > 0 ? value.input_tokens : value.tokens;
       }
       if (tokens == 0) continue;
       // Gradients of the summed loss, normalized per target token over the whole update.
@@ -182,15 +183,15 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
       set_learning_rate(*optimizer, lr);
       optimizer->step();
       ++state.step;
-      state.tokens_seen += tokens;
-      window_loss += report, window_tokens += tokens;
+      state.tokens_seen += throughput;
+      window_loss += report, window_tokens += tokens, window_throughput += throughput;
 
       if (state.step % options.log_every == 0 || state.step == options.max_steps) {
         double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
         TrainProgress progress{state.step,   options.max_steps,
                                state.epoch,  window_loss / window_tokens,
-                               lr,           window_tokens / std::max(seconds, 1e-9),
+                               lr,           window_throughput / std::max(seconds, 1e-9),
                                now_elapsed()};
         write_log({{"event", "train"},
                    {"step", progress.step},
@@ -200,7 +201,7 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
                    {"tokens_per_second", progress.tokens_per_second},
                    {"elapsed_seconds", progress.elapsed_seconds}});
         if (callbacks.on_progress) callbacks.on_progress(progress);
-        window_loss = window_tokens = 0;
+        window_loss = window_tokens = window_throughput = 0;
         window_start = std::chrono::steady_clock::now();
       }
       if (options.validate_every > 0 && state.step % options.validate_every == 0) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end checks of the encoder commands on bundled text: masked-LM pre-training of a tiny
-# encoder, GLUE fine-tuning from it and from scratch, evaluation, and their one-line errors.
+# encoder, GLUE and SQuAD fine-tuning from it and from scratch, evaluation, and their one-line
+# errors.
 # Usage: encoder_e2e.sh SLIMFORMER SOURCE_DIR
 set -uo pipefail
 source "$(dirname "$0")/checks.sh"
@@ -25,6 +26,25 @@ check "finetune prints the GLUE line" grep -q "^WNLI [0-9.]* (dev" "$work/ft.txt
 check "finetune from scratch" grep -q "^WNLI [0-9.]* (dev" "$work/sc.txt"
 "$bin" evaluate "$work/ft/best" --glue WNLI >"$work/eval.txt" 2>&1
 check "evaluate prints the GLUE line" grep -q "^WNLI [0-9.]*  (data/glue/WNLI/dev.tsv.gz, 71 examples)" "$work/eval.txt"
+
+squad=(--squad --max-length 64 --max-query-length 16 --doc-stride 32 --max-steps 4
+  --validate-every 2 --warmup-steps 1 --max-tokens 2048)
+"$bin" finetune "$work/pt/best" "${squad[@]}" --output "$work/squad" >"$work/squad.txt" 2>&1
+check "finetune --squad prints EM/F1 on the held-out articles" \
+  grep -q "^SQuAD v1.1 held-out (8 articles, 1589 questions): EM [0-9.]* F1 [0-9.]*" "$work/squad.txt"
+"$bin" evaluate "$work/squad/best" >"$work/squad-eval.txt" 2>&1
+check "evaluate scores a span-QA encoder on SQuAD" \
+  grep -q "^SQuAD v1.1 held-out (8 articles, 1589 questions): EM" "$work/squad-eval.txt"
+"$bin" export "$work/squad/best" --format hf --output "$work/hf" >"$work/hf.txt" 2>&1
+check "export --format hf writes the Hugging Face layout" test -f "$work/hf/config.json" -a -f "$work/hf/model.safetensors"
+"$bin" evaluate "$work/hf" >"$work/hf-eval.txt" 2>&1
+check "the Hugging Face copy scores as the original" \
+  test "$(tail -n 1 "$work/hf-eval.txt")" = "$(tail -n 1 "$work/squad-eval.txt")"
+expect_error "SQuAD question length without room" 1 \
+  "--max-query-length must leave room for the passage in data.max_length 64, got 61" -- \
+  "$bin" finetune "$work/pt/best" --squad --max-length 64 --max-query-length 61 --output "$work/y"
+expect_error "GLUE and SQuAD at once" 1 "--squad cannot be combined with --glue, got true" -- \
+  "$bin" finetune "$work/pt/best" --glue WNLI --squad --output "$work/y"
 
 printf 'index\tsentence1\tsentence2\tlabel\n0\tA.\tB.\t1\n1\tA.\t0\n' >"$work/bad.tsv"
 expect_error "malformed GLUE row" 1 "bad.tsv:3: expected 4 tab-separated columns for WNLI, got 3" -- \

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <functional>
 
 namespace slimformer::tools {
 
@@ -28,5 +29,9 @@ void register_pretrain(CLI::App& app);
 void register_finetune(CLI::App& app);
 // `bench decode`, a subcommand of bench.
 void add_bench_decode(CLI::App* bench);
+// `bench encoder`, a subcommand of bench.
+void add_bench_encoder(CLI::App* bench);
+// Seconds that `steps` calls of `step` take after `warmup` untimed ones.
+double time_steps(const std::function<void()>& step, int64_t warmup, int64_t steps);
 
 }  // namespace slimformer::tools

@@ -73,6 +73,11 @@ void CommandOptions::set_default(const std::string& key, nlohmann::json value) {
   throw std::logic_error("set_default: no option " + key);
 }
 
+void CommandOptions::set_defaults(
+    const std::vector<std::pair<std::string, nlohmann::json>>& values) {
+  for (const auto& [key, value] : values) set_default(key, value);
+}
+
 std::vector<std::string> get_list(const core::Settings& settings, const std::string& key) {
   std::vector<std::string> out;
   for (const auto& item : settings.get_strings(key)) {

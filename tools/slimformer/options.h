@@ -22,6 +22,7 @@ class CommandOptions {
            const std::string& flag = "");
   // Changes the default of an option added earlier (a command reusing shared options).
   void set_default(const std::string& key, nlohmann::json value);
+  void set_defaults(const std::vector<std::pair<std::string, nlohmann::json>>& values);
   // A positional argument (required unless it has a default).
   void add_positional(const std::string& key, const std::string& name, const std::string& help,
                       bool required = true);

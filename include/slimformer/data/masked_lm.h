@@ -27,6 +27,16 @@ std::vector<SegmentPair> make_segment_pairs(const std::vector<std::vector<int64_
                                             int64_t max_length, const SpecialIds& special,
                                             uint64_t seed);
 
+struct PairBatch {
+  torch::Tensor tokens, segments;  // [B, T], padded with `pad` and segment 0
+};
+
+// The given pairs as one padded batch on the CPU.
+PairBatch pad_pairs(const std::vector<const SegmentPair*>& rows, int64_t pad);
+
+// Token count of each pair, for batching by tokens.
+std::vector<int64_t> pair_lengths(const std::vector<SegmentPair>& pairs);
+
 struct MaskedBatch {
   torch::Tensor tokens;    // [B, T] with masking applied, padded
   torch::Tensor segments;  // [B, T]

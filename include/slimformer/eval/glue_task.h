@@ -10,6 +10,7 @@
 #include "slimformer/data/tokenizer.h"
 #include "slimformer/eval/glue_metrics.h"
 #include "slimformer/models/encoder.h"
+#include "slimformer/train/epoch_batches.h"
 #include "slimformer/train/trainer.h"
 
 namespace slimformer::eval {
@@ -48,8 +49,6 @@ class GlueFinetuneTask : public train::TrainingTask {
   void write_model(const std::filesystem::path& dir, const nlohmann::json& record) override;
 
  private:
-  const std::vector<std::vector<int64_t>>& batches_for(int64_t epoch);
-
   models::EncoderModel model_;
   std::shared_ptr<data::Tokenizer> tokenizer_;
   core::TensorMap init_;
@@ -57,8 +56,7 @@ class GlueFinetuneTask : public train::TrainingTask {
   EncodedGlue train_, dev_;
   GlueTaskOptions options_;
   std::string primary_;
-  int64_t cached_epoch_ = -1;
-  std::vector<std::vector<int64_t>> cached_batches_;
+  train::EpochBatches batches_;
 };
 
 }  // namespace slimformer::eval

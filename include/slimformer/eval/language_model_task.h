@@ -7,6 +7,7 @@
 
 #include "slimformer/data/tokenizer.h"
 #include "slimformer/models/causal_lm.h"
+#include "slimformer/train/epoch_batches.h"
 #include "slimformer/train/trainer.h"
 
 namespace slimformer::eval {
@@ -36,16 +37,13 @@ class LanguageModelTask : public train::TrainingTask {
   void write_model(const std::filesystem::path& dir, const nlohmann::json& record) override;
 
  private:
-  const std::vector<std::vector<int64_t>>& batches_for(int64_t epoch);
-
   models::CausalLM model_;
   std::shared_ptr<data::Tokenizer> tokenizer_;
   core::TensorMap init_;
   std::vector<int64_t> train_, valid_;
   int64_t valid_words_;
   LanguageModelTaskOptions options_;
-  int64_t cached_epoch_ = -1;
-  std::vector<std::vector<int64_t>> cached_batches_;
+  train::EpochBatches batches_;
 };
 
 }  // namespace slimformer::eval

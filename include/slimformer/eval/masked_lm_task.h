@@ -9,6 +9,7 @@
 #include "slimformer/data/masked_lm.h"
 #include "slimformer/data/tokenizer.h"
 #include "slimformer/models/encoder.h"
+#include "slimformer/train/epoch_batches.h"
 #include "slimformer/train/trainer.h"
 
 namespace slimformer::eval {
@@ -38,7 +39,6 @@ class MaskedLMTask : public train::TrainingTask {
   static data::SpecialIds special_ids(const data::Tokenizer& tokenizer);
 
  private:
-  const std::vector<std::vector<int64_t>>& batches_for(int64_t epoch);
   data::MaskedBatch batch(const std::vector<data::SegmentPair>& pairs,
                           const std::vector<int64_t>& indices, uint64_t seed) const;
 
@@ -48,8 +48,7 @@ class MaskedLMTask : public train::TrainingTask {
   std::vector<data::SegmentPair> train_, valid_;
   MaskedLMTaskOptions options_;
   data::SpecialIds special_;
-  int64_t cached_epoch_ = -1;
-  std::vector<std::vector<int64_t>> cached_batches_;
+  train::EpochBatches batches_;
 };
 
 }  // namespace slimformer::eval

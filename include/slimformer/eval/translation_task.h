@@ -5,6 +5,7 @@
 #include "slimformer/data/parallel_corpus.h"
 #include "slimformer/eval/decoding.h"
 #include "slimformer/models/seq2seq.h"
+#include "slimformer/train/epoch_batches.h"
 #include "slimformer/train/trainer.h"
 
 namespace slimformer::eval {
@@ -41,16 +42,13 @@ class TranslationTask : public train::TrainingTask {
   void write_model(const std::filesystem::path& dir, const nlohmann::json& record) override;
 
  private:
-  const std::vector<std::vector<int64_t>>& batches_for(int64_t epoch);
-
   models::Seq2SeqTransformer model_;
   data::Vocab vocab_;
   core::TensorMap init_;
   data::TokenizedPairs train_, valid_;
   data::ParallelText valid_text_;
   TranslationTaskOptions options_;
-  int64_t cached_epoch_ = -1;
-  std::vector<std::vector<int64_t>> cached_batches_;
+  train::EpochBatches batches_;
 };
 
 }  // namespace slimformer::eval

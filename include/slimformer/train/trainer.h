@@ -32,9 +32,10 @@ struct TrainOptions {
 };
 
 struct LossValue {
-  torch::Tensor loss_sum;  // backpropagated
-  double report_sum = 0;   // summed per-token loss to report (e.g. unsmoothed NLL)
-  int64_t tokens = 0;
+  torch::Tensor loss_sum;    // backpropagated
+  double report_sum = 0;     // summed per-token loss to report (e.g. unsmoothed NLL)
+  int64_t tokens = 0;        // what the gradient is normalized by (target tokens, examples)
+  int64_t input_tokens = 0;  // tokens the model read, for throughput; 0: the same as `tokens`
 };
 
 using Metrics = std::map<std::string, double>;

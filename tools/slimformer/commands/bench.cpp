@@ -3,6 +3,7 @@
 //   bench train: training steps (forward, label-smoothed loss, backward, Adam) on a fixed
 //   random batch of the given shape; reports target tokens per second.
 //   bench decode: translation models side by side (bench_decode.cpp).
+//   bench encoder: BERT-style encoder training steps (bench_encoder.cpp).
 #include <fmt/format.h>
 
 #include <chrono>
@@ -51,10 +52,7 @@ void bench_train(const TrainBenchOptions& o, const CommonOptions& common) {
     (loss.loss_sum / double(loss.tokens)).backward();
     optimizer.step();
   };
-  for (int64_t i = 0; i < o.warmup; ++i) step();
-  auto start = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < o.steps; ++i) step();
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = time_steps(step, o.warmup, o.steps);
   auto info = core::runtime_info();
   nlohmann::json line = {
       {"bench", "train_step"},
@@ -72,6 +70,13 @@ void bench_train(const TrainBenchOptions& o, const CommonOptions& common) {
 }
 
 }  // namespace
+
+double time_steps(const std::function<void()>& step, int64_t warmup, int64_t steps) {
+  for (int64_t i = 0; i < warmup; ++i) step();
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < steps; ++i) step();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 void register_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "throughput benchmarks that print JSON lines");
@@ -98,6 +103,7 @@ void register_bench(CLI::App& app) {
     bench_train(*o, *common);
   });
   add_bench_decode(cmd);
+  add_bench_encoder(cmd);
 }
 
 }  // namespace slimformer::tools

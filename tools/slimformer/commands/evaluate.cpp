@@ -20,6 +20,7 @@
 #include "slimformer/eval/glue_task.h"
 #include "slimformer/eval/perplexity.h"
 #include "slimformer/train/checkpoint.h"
+#include "squad_setup.h"
 
 namespace slimformer::tools {
 
@@ -73,14 +74,14 @@ void evaluate_language_model(const std::string& model_dir, const TextOptions& op
   }
 }
 
-void evaluate_glue(const std::string& model_dir, const std::string& task_name,
-                   const std::string& file, const torch::Device& device) {
+void evaluate_glue(const std::string& model_dir, train::EncoderCheckpoint& ckpt,
+                   const std::string& task_name, const std::string& file,
+                   const torch::Device& device) {
   if (task_name.empty())
     throw core::UserError("evaluate: an encoder needs --glue TASK (SST-2, MRPC, CoLA, ...)");
   const auto& task = data::glue_task(task_name);
   const std::string path = file.empty() ? "data/glue/" + task.name + "/dev.tsv.gz" : file;
   auto examples = data::read_glue(path, task);
-  auto ckpt = train::load_encoder(model_dir, device);
   if (ckpt.model->config().encoder_head != "classification" ||
       ckpt.model->config().num_labels != task.num_labels)
     throw core::UserError(
@@ -93,6 +94,18 @@ void evaluate_glue(const std::string& model_dir, const std::string& task_name,
   auto score = eval::glue_score(task, eval::predict_glue(*ckpt.model, data, 4096, device), labels);
   fmt::print("{}  ({}, {} examples)\n", score.leaderboard, path, examples.size());
   for (const auto& [k, v] : score.metrics) fmt::print("{} {:.4f}\n", k, v);
+}
+
+// The held-out articles of SQuAD, scored with the windows the model was fine-tuned with.
+void evaluate_squad(train::EncoderCheckpoint& ckpt, const std::string& file,
+                    const torch::Device& device) {
+  SquadRunOptions run = squad_options_of_run(ckpt.record, ckpt.model->config());
+  if (!file.empty()) run.file = file;
+  eval::SquadTaskOptions task_options;
+  task_options.max_answer_length = run.max_answer_length;
+  task_options.device = device;
+  const auto split = read_squad_split(run);
+  fmt::print("{}\n", score_squad(*ckpt.model, *ckpt.tokenizer, split.held_out, run, task_options));
 }
 
 }  // namespace
@@ -133,11 +146,21 @@ void register_evaluate(CLI::App& app) {
       ->group("Encoder");
   cmd->add_option("--glue-file", *glue_file, "encoder: labelled TSV (default: the bundled dev set)")
       ->group("Encoder");
+  auto squad_file = std::make_shared<std::string>();
+  cmd->add_option("--squad-file", *squad_file,
+                  "span-QA encoder: SQuAD v1.1 file whose held-out articles are scored (default: "
+                  "the file and split the model was fine-tuned with)")
+      ->group("Encoder");
   common->add_to(cmd);
   cmd->callback([=] {
     common->apply();
-    if (!model_dir->empty() && train::checkpoint_model_type(*model_dir) == "encoder")
-      return evaluate_glue(*model_dir, *glue, *glue_file, core::parse_device(common->device));
+    if (!model_dir->empty() && train::checkpoint_model_type(*model_dir) == "encoder") {
+      const auto device = core::parse_device(common->device);
+      auto ckpt = train::load_encoder(*model_dir, device);
+      if (ckpt.model->config().encoder_head == "span")
+        return evaluate_squad(ckpt, *squad_file, device);
+      return evaluate_glue(*model_dir, ckpt, *glue, *glue_file, device);
+    }
     if (!model_dir->empty() && train::checkpoint_model_type(*model_dir) == "causal_lm")
       return evaluate_language_model(*model_dir, *text, core::parse_device(common->device),
                                      *output);

@@ -31,28 +31,26 @@ void add_pretrain_options(CommandOptions& options) {
   add_new_model_options(options);
   add_trainer_options(options);
   // BERT's architecture and optimizer rather than the translation defaults.
-  for (const auto& [key, value] :
-       std::vector<std::pair<std::string, nlohmann::json>>{{"model.d_model", 256},
-                                                           {"model.encoder_layers", 4},
-                                                           {"model.encoder_attention_heads", 4},
-                                                           {"model.encoder_ffn_dim", 1024},
-                                                           {"model.activation_function", "gelu"},
-                                                           {"model.position_embedding", "learned"},
-                                                           {"model.max_position_embeddings", 128},
-                                                           {"model.scale_embedding", false},
-                                                           {"model.norm_eps", 1e-12},
-                                                           {"model.attention_dropout", 0.1},
-                                                           {"train.optimizer", "adamw"},
-                                                           {"train.lr", 1e-3},
-                                                           {"train.weight_decay", 0.01},
-                                                           {"train.schedule", "linear"},
-                                                           {"train.warmup_steps", 300},
-                                                           {"train.max_steps", 3000},
-                                                           {"train.label_smoothing", 0.0},
-                                                           {"train.validate_every", 500},
-                                                           {"vocab.size", 8000},
-                                                           {"output", "runs/pretrain"}})
-    options.set_default(key, value);
+  options.set_defaults({{"model.d_model", 256},
+                        {"model.encoder_layers", 4},
+                        {"model.encoder_attention_heads", 4},
+                        {"model.encoder_ffn_dim", 1024},
+                        {"model.activation_function", "gelu"},
+                        {"model.position_embedding", "learned"},
+                        {"model.max_position_embeddings", 128},
+                        {"model.scale_embedding", false},
+                        {"model.norm_eps", 1e-12},
+                        {"model.attention_dropout", 0.1},
+                        {"train.optimizer", "adamw"},
+                        {"train.lr", 1e-3},
+                        {"train.weight_decay", 0.01},
+                        {"train.schedule", "linear"},
+                        {"train.warmup_steps", 300},
+                        {"train.max_steps", 3000},
+                        {"train.label_smoothing", 0.0},
+                        {"train.validate_every", 500},
+                        {"vocab.size", 8000},
+                        {"output", "runs/pretrain"}});
 }
 
 }  // namespace

@@ -1,0 +1,122 @@
+#include "slimformer/eval/squad_task.h"
+
+#include "slimformer/data/parallel_corpus.h"
+#include "slimformer/train/checkpoint.h"
+
+namespace slimformer::eval {
+
+namespace {
+
+std::vector<int64_t> window_lengths(const data::SquadFeatures& f) {
+  std::vector<int64_t> lengths;
+  for (const auto& w : f.windows) lengths.push_back(static_cast<int64_t>(w.input.tokens.size()));
+  return lengths;
+}
+
+// Start and end logits [B, T] of the windows `indices`, padding pushed out of reach.
+models::SpanLogits window_logits(models::EncoderModelImpl& model, const data::SquadFeatures& f,
+                                 const std::vector<int64_t>& indices, const torch::Device& device,
+                                 torch::Tensor* tokens_out = nullptr) {
+  std::vector<const data::SegmentPair*> rows;
+  for (int64_t i : indices) rows.push_back(&f.windows[i].input);
+  const int64_t pad = model.config().pad_token_id;
+  auto padded = data::pad_pairs(rows, pad);
+  torch::Tensor tokens = padded.tokens.to(device);
+  auto logits = model.span_logits(model.encode(tokens, padded.segments.to(device)));
+  torch::Tensor padding = tokens.eq(pad);
+  logits.start = logits.start.masked_fill(padding, -1e4);
+  logits.end = logits.end.masked_fill(padding, -1e4);
+  if (tokens_out) *tokens_out = tokens;
+  return logits;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> predict_squad(models::EncoderModelImpl& model,
+                                                 const data::SquadFeatures& features,
+                                                 const data::Tokenizer& tokenizer,
+                                                 const SquadTaskOptions& options) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  struct Best {
+    double score = -1e30;
+    int64_t first = -1, last = -1;
+  };
+  std::vector<Best> best(features.questions.size());
+  for (const auto& indices :
+       data::batch_by_tokens(window_lengths(features), options.max_tokens, false, 0)) {
+    auto logits = window_logits(model, features, indices, options.device);
+    torch::Tensor starts = logits.start.to(torch::kCPU).to(torch::kFloat32).contiguous();
+    torch::Tensor ends = logits.end.to(torch::kCPU).to(torch::kFloat32).contiguous();
+    auto s = starts.accessor<float, 2>(), e = ends.accessor<float, 2>();
+    for (size_t r = 0; r < indices.size(); ++r) {
+      const auto& w = features.windows[indices[r]];
+      Best& b = best[w.question];
+      for (int64_t i = 0; i < w.length; ++i) {
+        if (!w.max_context[i]) continue;
+        const int64_t last = std::min(w.length, i + options.max_answer_length);
+        for (int64_t j = i; j < last; ++j) {
+          const double score = s[r][w.input_offset + i] + e[r][w.input_offset + j];
+          if (score > b.score) b = {score, w.passage_offset + i, w.passage_offset + j};
+        }
+      }
+    }
+  }
+  model.train(was_training);
+  std::map<std::string, std::string> answers;
+  for (size_t q = 0; q < best.size(); ++q) {
+    if (best[q].first < 0) continue;
+    const auto& question = features.questions[q];
+    answers[question.id] = data::answer_text(features.passages[question.passage], tokenizer,
+                                             best[q].first, best[q].last);
+  }
+  return answers;
+}
+
+SquadFinetuneTask::SquadFinetuneTask(models::EncoderModel model,
+                                     std::shared_ptr<data::Tokenizer> tokenizer,
+                                     core::TensorMap init, data::SquadFeatures train,
+                                     data::SquadDataset valid, data::SquadFeatures valid_features,
+                                     SquadTaskOptions options)
+    : model_(std::move(model)),
+      tokenizer_(std::move(tokenizer)),
+      init_(std::move(init)),
+      train_(std::move(train)),
+      valid_(std::move(valid)),
+      valid_features_(std::move(valid_features)),
+      options_(std::move(options)),
+      batches_(train::token_budget_batches(window_lengths(train_), options_.max_tokens,
+                                           options_.seed)) {}
+
+train::LossValue SquadFinetuneTask::batch_loss(int64_t epoch, int64_t index) {
+  const auto& indices = batches_.at(epoch).at(index);
+  torch::Tensor tokens;
+  auto logits = window_logits(*model_, train_, indices, options_.device, &tokens);
+  std::vector<int64_t> starts, ends;
+  for (int64_t i : indices)
+    starts.push_back(train_.windows[i].start), ends.push_back(train_.windows[i].end);
+  auto target = [&](const std::vector<int64_t>& v) {
+    return torch::tensor(v, torch::kLong).to(options_.device);
+  };
+  namespace F = torch::nn::functional;
+  torch::Tensor loss = (F::cross_entropy(logits.start, target(starts)) +
+                        F::cross_entropy(logits.end, target(ends))) /
+                       2;
+  const int64_t n = static_cast<int64_t>(indices.size());
+  // Normalized per window, as GLUE fine-tuning is per example.
+  return {loss * static_cast<double>(n), loss.item<double>() * n, n,
+          tokens.ne(model_->config().pad_token_id).sum().item<int64_t>()};
+}
+
+train::Metrics SquadFinetuneTask::validate() {
+  auto score = squad_score(valid_, predict_squad(*model_, valid_features_, *tokenizer_, options_));
+  return {{"exact_match", score.exact_match}, {"f1", score.f1}};
+}
+
+void SquadFinetuneTask::write_model(const std::filesystem::path& dir,
+                                    const nlohmann::json& record) {
+  train::write_model_files(dir, *model_, init_, *tokenizer_, record);
+}
+
+}  // namespace slimformer::eval
