@@ -39,6 +39,17 @@ void require_directory(const fs::path& dir) {
       throw core::UserError(fmt::format("{}: checkpoint has no {}", dir.string(), required));
 }
 
+// slimformer.json of `dir`, or null when it has none.
+nlohmann::json read_record(const fs::path& dir) {
+  if (!fs::exists(dir / kRecordFile)) return nullptr;
+  try {
+    return nlohmann::json::parse(core::read_file(dir / kRecordFile));
+  } catch (const nlohmann::json::exception& e) {
+    throw core::UserError(
+        fmt::format("{}: malformed JSON: {}", (dir / kRecordFile).string(), e.what()));
+  }
+}
+
 CheckpointFiles read_checkpoint_files(const fs::path& dir) {
   require_directory(dir);
   CheckpointFiles files;
@@ -49,14 +60,7 @@ CheckpointFiles read_checkpoint_files(const fs::path& dir) {
         fmt::format("{}: tokenizer has {} pieces but config.json vocab_size is {}", dir.string(),
                     files.tokenizer->size(), files.config.vocab_size));
   files.weights = cast_tensors(core::load_safetensors(dir / kModelFile), torch::kFloat32);
-  if (fs::exists(dir / kRecordFile)) {
-    try {
-      files.record = nlohmann::json::parse(core::read_file(dir / kRecordFile));
-    } catch (const nlohmann::json::exception& e) {
-      throw core::UserError(
-          fmt::format("{}: malformed JSON: {}", (dir / kRecordFile).string(), e.what()));
-    }
-  }
+  files.record = read_record(dir);
   if (fs::exists(dir / kInitFile)) {
     files.init = cast_tensors(core::load_safetensors(dir / kInitFile), torch::kFloat32);
   } else if (files.record.is_object() && files.record.value("init", "") == kInitFromSeed) {
@@ -83,8 +87,7 @@ EncoderCheckpoint load_encoder(const fs::path& dir, const torch::Device& device,
     auto hf = read_hf_bert(dir);
     files.config = hf.config, files.weights = std::move(hf.tensors), files.tokenizer = hf.tokenizer;
     // A directory slimformer exported keeps its provenance (the fine-tuning options) beside.
-    if (fs::exists(dir / kRecordFile))
-      files.record = nlohmann::json::parse(core::read_file(dir / kRecordFile));
+    files.record = read_record(dir);
   } else {
     files = read_checkpoint_files(dir);
     expect_model_type(files, dir, "encoder", "an encoder");

@@ -53,10 +53,14 @@ void register_export(CLI::App& app) {
     if (*format != "slimformer" && *format != "hf")
       throw core::UserError(fmt::format("--format must be slimformer or hf, got {}", *format));
     // Every family writes the same files; only loading differs.
+    auto exported_record = [](const nlohmann::json& loaded) {
+      auto record = loaded.is_object() ? loaded : nlohmann::json::object();
+      record["exported_by"] = command_line();
+      return record;
+    };
     auto write = [&](models::ModelTree& model, const core::TensorMap& init,
                      const data::Tokenizer& tokenizer, const nlohmann::json& loaded_record) {
-      auto record = loaded_record.is_object() ? loaded_record : nlohmann::json::object();
-      record["exported_by"] = command_line();
+      auto record = exported_record(loaded_record);
       record["weights_dtype"] = *dtype;
       core::TensorMap kept_init = init;
       if (*init_policy != "keep") {
@@ -89,9 +93,8 @@ void register_export(CLI::App& app) {
       if (*format == "hf")
         core::write_directory_atomically(*output, [&](const std::filesystem::path& tmp) {
           train::write_hf_bert(tmp, *ckpt.model, *ckpt.tokenizer);
-          auto record = ckpt.record.is_object() ? ckpt.record : nlohmann::json::object();
-          record["exported_by"] = command_line();
-          core::write_text_atomically(tmp / train::kRecordFile, record.dump(2) + "\n");
+          core::write_text_atomically(tmp / train::kRecordFile,
+                                      exported_record(ckpt.record).dump(2) + "\n");
         });
       else
         write(*ckpt.model, ckpt.init, *ckpt.tokenizer, ckpt.record);

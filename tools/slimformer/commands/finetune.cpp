@@ -60,16 +60,17 @@ train::EncoderCheckpoint model_to_finetune(const core::Settings& s,
                                            const train::TrainOptions& train_options,
                                            const std::string& head, int64_t num_labels,
                                            const torch::Device& device) {
-  if (train_options.resume)
-    return train::load_encoder(fs::path(train_options.output_dir) / "last", device);
-  auto ckpt = train::load_encoder(s.get_string("model"), device, head, num_labels);
-  if (s.get_bool("task.from_scratch")) {
-    ckpt.model->initialize();
-    spdlog::info("training from random initialization (init_seed {})",
-                 ckpt.model->config().init_seed);
-  }
-  ckpt.init = copy_state(*ckpt.model);
-  return ckpt;
+  return resume_or_start<train::EncoderCheckpoint>(
+      train_options, [&](const fs::path& dir) { return train::load_encoder(dir, device); },
+      [&] {
+        auto ckpt = train::load_encoder(s.get_string("model"), device, head, num_labels);
+        if (s.get_bool("task.from_scratch")) {
+          ckpt.model->initialize();
+          spdlog::info("training from random initialization (init_seed {})",
+                       ckpt.model->config().init_seed);
+        }
+        return ckpt;
+      });
 }
 
 void finetune_glue(const core::Settings& s, train::TrainOptions train_options,
