@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs every benchmark side by side with its peer, in one session, and prints JSON lines plus
-# the ratios. Usage: bench/run_all.sh [BUILD_DIR]
+# the ratios. Usage: bench/run_all.sh [BUILD_DIR] [all|seq2seq|encoder]
 set -euo pipefail
 build=${1:-build}
+section=${2:-all}
 here=$(cd "$(dirname "$0")" && pwd)
 python=/usr/bin/python3  # Debian's python3-torch
 shape=(--d-model 256 --layers 3 --heads 4 --ffn-dim 1024 --vocab-size 6000 --batch 128 --src-len 20 --tgt-len 20 --steps 20)
 
 # Alternate the implementations so that drift in machine load affects both alike.
+if [[ $section == all || $section == seq2seq ]]; then
 results=()
 for round in 1 2; do
   results+=("$("$build/slimformer" bench train "${shape[@]}")")
@@ -28,9 +30,11 @@ print(json.dumps({"bench": "train_step_ratio", "slimformer_tokens_per_second": r
                   "pytorch_best_tokens_per_second": round(max(default, one)),
                   "ratio_vs_best_pytorch": round(ours / max(default, one), 3)}))
 '
+fi
 
 # BERT-style encoder training steps: masked-LM pre-training and classification fine-tuning, the
 # shape of recipes/encoder-pretrain.yaml (d 256, 4 layers, FFN 1024, vocabulary 8000, 32 x 128).
+if [[ $section == all || $section == encoder ]]; then
 encoder_results=()
 for objective in mlm classify; do
   for round in 1 2; do
@@ -53,3 +57,4 @@ for objective in ("mlm", "classify"):
                       "pytorch_best_tokens_per_second": round(peer),
                       "ratio_vs_best_pytorch": round(ours / peer, 3)}))
 '
+fi

@@ -72,15 +72,15 @@ def main():
     tokens = torch.randint(5, a.vocab_size, (a.batch, a.seq_len))
     segments = torch.cat([torch.zeros(a.batch, a.seq_len // 2, dtype=torch.long),
                           torch.ones(a.batch, a.seq_len - a.seq_len // 2, dtype=torch.long)], 1)
-    targets = torch.where(torch.rand(a.batch, a.seq_len) < 0.15, tokens, torch.full_like(tokens, -100))
+    chosen = torch.rand(a.batch, a.seq_len) < 0.15  # masked-LM predicts only these positions
+    targets = tokens[chosen]
     labels = torch.randint(0, 2, (a.batch,))
 
     def step():
         opt.zero_grad()
         h = model.encode(tokens, segments)
         if a.objective == "mlm":
-            loss = nn.functional.cross_entropy(model.mlm_logits(h).view(-1, a.vocab_size),
-                                               targets.view(-1), ignore_index=-100)
+            loss = nn.functional.cross_entropy(model.mlm_logits(h[chosen]), targets)
         else:
             loss = nn.functional.cross_entropy(model.classify(h), labels)
         loss.backward()

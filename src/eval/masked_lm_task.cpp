@@ -15,6 +15,19 @@ namespace {
 
 constexpr uint64_t kValidationMaskSeed = 12345;
 
+struct MaskedPrediction {
+  torch::Tensor logits, targets;
+};
+
+// The vocabulary projection is a step's largest product; like BERT, apply it only where a token
+// is to be predicted (same loss, fewer FLOPs).
+MaskedPrediction predict_masked(models::EncoderModel& model, const data::MaskedBatch& b,
+                                int64_t pad) {
+  torch::Tensor chosen = b.targets.ne(pad);
+  torch::Tensor hidden = model->encode(b.tokens, b.segments).index({chosen});
+  return {model->mlm_logits(hidden), b.targets.index({chosen})};
+}
+
 }  // namespace
 
 data::SpecialIds MaskedLMTask::special_ids(const data::Tokenizer& tokenizer) {
@@ -52,8 +65,8 @@ data::MaskedBatch MaskedLMTask::batch(const std::vector<data::SegmentPair>& pair
 train::LossValue MaskedLMTask::batch_loss(int64_t epoch, int64_t index) {
   const uint64_t seed = batches_.epoch_seed(epoch) * 1000003u + uint64_t(index);
   auto b = batch(train_, batches_.at(epoch).at(index), seed);
-  auto loss = train::label_smoothed_cross_entropy(
-      model_->mlm_logits(model_->encode(b.tokens, b.segments)), b.targets, 0.0, special_.pad);
+  auto p = predict_masked(model_, b, special_.pad);
+  auto loss = train::label_smoothed_cross_entropy(p.logits, p.targets, 0.0, special_.pad);
   return {loss.loss_sum, loss.nll_sum.item<double>(), loss.tokens,
           b.tokens.ne(special_.pad).sum().item<int64_t>()};
 }
@@ -68,12 +81,11 @@ train::Metrics MaskedLMTask::validate() {
   for (const auto& indices :
        data::batch_by_tokens(data::pair_lengths(valid_), options_.max_tokens, false, 0)) {
     auto b = batch(valid_, indices, seed++);
-    torch::Tensor logits = model_->mlm_logits(model_->encode(b.tokens, b.segments));
-    auto loss = train::label_smoothed_cross_entropy(logits, b.targets, 0.0, special_.pad);
+    auto p = predict_masked(model_, b, special_.pad);
+    auto loss = train::label_smoothed_cross_entropy(p.logits, p.targets, 0.0, special_.pad);
     nll += loss.nll_sum.item<double>();
     tokens += loss.tokens;
-    torch::Tensor chosen = b.targets.ne(special_.pad);
-    correct += logits.argmax(-1).eq(b.targets).logical_and(chosen).sum().item<double>();
+    correct += p.logits.argmax(-1).eq(p.targets).sum().item<double>();
   }
   model_->train(was_training);
   const double mean = nll / std::max<int64_t>(tokens, 1);
