@@ -29,14 +29,33 @@ SegmentPair make_pair(const std::vector<std::vector<int64_t>>& lines, size_t fir
   return pair;
 }
 
+// Lines longer than a pair holds, split into pieces of half a pair, so that a long paragraph
+// becomes consecutive pairs (A and B in reading order) instead of losing its tail.
+std::vector<std::vector<int64_t>> split_long_lines(const std::vector<std::vector<int64_t>>& lines,
+                                                   int64_t target) {
+  const size_t piece = static_cast<size_t>(std::max<int64_t>(target / 2, 1));
+  std::vector<std::vector<int64_t>> out;
+  out.reserve(lines.size());
+  for (const auto& line : lines) {
+    if (static_cast<int64_t>(line.size()) <= target) {
+      out.push_back(line);
+      continue;
+    }
+    for (size_t start = 0; start < line.size(); start += piece)
+      out.emplace_back(line.begin() + start, line.begin() + std::min(start + piece, line.size()));
+  }
+  return out;
+}
+
 }  // namespace
 
-std::vector<SegmentPair> make_segment_pairs(const std::vector<std::vector<int64_t>>& lines,
+std::vector<SegmentPair> make_segment_pairs(const std::vector<std::vector<int64_t>>& text_lines,
                                             int64_t max_length, const SpecialIds& special,
                                             uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<SegmentPair> pairs;
   const int64_t target = max_length - 3;
+  const auto lines = split_long_lines(text_lines, target);
   size_t first = 0;
   while (first < lines.size()) {
     if (lines[first].empty()) {

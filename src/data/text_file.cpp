@@ -44,4 +44,14 @@ std::vector<std::string> read_lines(const std::string& path) {
   return lines;
 }
 
+std::vector<std::string> read_lines(const std::vector<std::string>& paths) {
+  std::vector<std::string> lines;
+  for (const auto& path : paths) {
+    auto more = read_lines(path);
+    lines.insert(lines.end(), std::make_move_iterator(more.begin()),
+                 std::make_move_iterator(more.end()));
+  }
+  return lines;
+}
+
 }  // namespace slimformer::data

@@ -113,18 +113,22 @@ Vocab Vocab::load(const std::string& path) {
 
 Vocab Vocab::train(const std::vector<std::string>& text_files, const std::string& model_path,
                    const VocabTrainOptions& options) {
+  return train_on_lines(read_lines(text_files), model_path, options);
+}
+
+Vocab Vocab::train_on_lines(const std::vector<std::string>& lines, const std::string& model_path,
+                            const VocabTrainOptions& options) {
   if (options.model_type != "bpe" && options.model_type != "unigram")
     throw core::UserError(
         fmt::format("vocab model type must be bpe or unigram, got {}", options.model_type));
-  // sentencepiece reads plain text: decompress gzipped inputs into one temporary file.
+  // sentencepiece reads its input from a file: write the lines to a temporary one.
   fs::path out(model_path);
   if (out.has_parent_path()) fs::create_directories(out.parent_path());
   fs::path text =
       out.parent_path() / fmt::format(".{}.train-{}.txt", out.stem().string(), ::getpid());
   {
     std::ofstream joined(text);
-    for (const auto& file : text_files)
-      for (const auto& line : read_lines(file)) joined << line << '\n';
+    for (const auto& line : lines) joined << line << '\n';
   }
   std::string prefix =
       (out.parent_path() / fmt::format(".{}.tmp-{}", out.stem().string(), ::getpid())).string();

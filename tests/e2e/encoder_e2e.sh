@@ -18,6 +18,12 @@ check "pretrain writes a checkpoint" test -f "$work/pt/best/model.safetensors"
 "$bin" pretrain --train-text "$work/text.txt" --valid-pairs 20 "${tiny[@]}" --max-steps 8 \
   --validate-every 3 --output "$work/pt" --resume >"$work/pt2.txt" 2>&1
 check "pretrain resumes" grep -q "pre-trained 8 steps" "$work/pt2.txt"
+"$bin" pretrain --train-text "$work/text.txt,data/glue/WNLI/train.tsv.gz,data/squad/dev-v1.1.json.gz" \
+  --valid-pairs 20 "${tiny[@]}" --max-steps 1 --output "$work/ptc" >"$work/ptc.txt" 2>&1
+check "pretrain reads a GLUE pair task's sentences" \
+  grep -q "corpus: 1270 lines from data/glue/WNLI/train.tsv.gz" "$work/ptc.txt"
+check "pretrain reads the passages of SQuAD's training articles only" \
+  grep -q "corpus: 1646 lines from data/squad/dev-v1.1.json.gz" "$work/ptc.txt"
 
 ft=(--glue WNLI --max-steps 4 --validate-every 2 --warmup-steps 1 --max-tokens 1024)
 "$bin" finetune "$work/pt/best" "${ft[@]}" --output "$work/ft" >"$work/ft.txt" 2>&1
@@ -53,6 +59,10 @@ expect_error "unknown GLUE task" 1 "unknown GLUE task mnli" -- \
   "$bin" finetune "$work/pt/best" --glue mnli --output "$work/x"
 expect_error "encoder without a task" 1 "evaluate: an encoder needs --glue TASK" -- \
   "$bin" evaluate "$work/ft/best"
+cp "$work/bad.tsv" "$work/corpus.tsv"
+expect_error "pretrain .tsv outside a GLUE task folder" 1 \
+  "corpus.tsv: a .tsv pre-training file must sit in its GLUE task's folder" -- \
+  "$bin" pretrain --train-text "$work/corpus.tsv" "${tiny[@]}" --output "$work/x"
 expect_error "pretrain with a vocabulary without a mask" 1 "has no mask or padding token" -- \
   "$bin" pretrain --train-text "$work/text.txt" --vocab data/stories260K/tok512.bin "${tiny[@]}" \
   --output "$work/x"

@@ -166,7 +166,8 @@ TEST(MaskedLM, PairsFitAndCarrySegments) {
     for (int64_t t : p.tokens) content += t >= 10;
   }
   EXPECT_EQ(pairs.front().segments.back(), 1);  // two lines: A and B
-  EXPECT_EQ(content, 3 + 2 + 4 + 1 + 10);       // the 40-token line alone is cut to 10 + 2 specials
+  EXPECT_EQ(content, 3 + 2 + 4 + 1 + 40);       // the 40-token line is split, not cut
+  EXPECT_EQ(pairs.back().tokens, (std::vector<int64_t>{2, 20, 20, 20, 20, 3, 20, 20, 20, 20, 3}));
 }
 
 TEST(MaskedLM, MasksWithTheEightyTenTenRule) {

@@ -53,7 +53,7 @@ train::TrainResult run_language_model_training(const core::Settings& s, const Co
       train_options, [&](const fs::path& dir) { return train::load_causal_lm(dir, device); },
       [&] {
         train::CausalLMCheckpoint fresh;
-        fresh.tokenizer = tokenizer_from_settings(s, {train_path}, out);
+        fresh.tokenizer = tokenizer_from_settings(s, data::read_lines(train_path), out);
         auto config = config_from_settings(s, fresh.tokenizer->size(), "causal_lm");
         config.bos_token_id = fresh.tokenizer->bos_id();
         config.eos_token_id = fresh.tokenizer->eos_id();

@@ -22,13 +22,13 @@ models::TransformerConfig config_from_settings(const core::Settings& settings, i
                                                const std::string& model_type);
 train::TrainOptions train_options_from_settings(const core::Settings& settings);
 
-// A sentencepiece vocabulary trained on `texts` per the vocab.* options, written to
+// A sentencepiece vocabulary trained on the text `lines` per the vocab.* options, written to
 // <output>/vocab/tokenizer.model; `with_mask` adds the masked-LM mask piece.
-data::Vocab train_vocab(const core::Settings& settings, const std::vector<std::string>& texts,
+data::Vocab train_vocab(const core::Settings& settings, const std::vector<std::string>& lines,
                         const std::filesystem::path& output, bool with_mask = false);
 // The tokenizer file vocab.model names, or else train_vocab.
 std::shared_ptr<data::Tokenizer> tokenizer_from_settings(const core::Settings& settings,
-                                                         const std::vector<std::string>& texts,
+                                                         const std::vector<std::string>& lines,
                                                          const std::filesystem::path& output,
                                                          bool with_mask = false);
 

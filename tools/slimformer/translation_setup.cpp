@@ -8,6 +8,7 @@
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
 #include "slimformer/core/runtime.h"
+#include "slimformer/data/text_file.h"
 #include "slimformer/train/checkpoint.h"
 
 namespace slimformer::tools {
@@ -45,10 +46,12 @@ TranslationRunResult run_translation_training(const core::Settings& s, const Com
     if (train_options.resume) spdlog::info("resuming {}", resume_dir.string());
   } else {
     const std::string vocab_path = s.get_string("vocab.model");
-    vocab =
-        vocab_path.empty()
-            ? train_vocab(s, {s.get_string("data.train_src"), s.get_string("data.train_tgt")}, out)
-            : data::Vocab::load(vocab_path);
+    vocab = vocab_path.empty()
+                ? train_vocab(s,
+                              data::read_lines(std::vector<std::string>{
+                                  s.get_string("data.train_src"), s.get_string("data.train_tgt")}),
+                              out)
+                : data::Vocab::load(vocab_path);
     model = models::Seq2SeqTransformer(config_from_settings(s, vocab.size(), "seq2seq"));
     init = copy_state(*model);
     model->to(device);

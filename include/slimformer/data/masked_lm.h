@@ -22,7 +22,7 @@ struct SpecialIds {
 
 // Packs consecutive lines (already encoded) into pairs of at most `max_length` tokens: lines are
 // gathered until they fill the pair, then split at a line boundary drawn with `seed` into A and
-// B; a single line too long for a pair is cut.
+// B. A line too long for a pair is first split into pieces of half a pair, so no token is lost.
 std::vector<SegmentPair> make_segment_pairs(const std::vector<std::vector<int64_t>>& lines,
                                             int64_t max_length, const SpecialIds& special,
                                             uint64_t seed);

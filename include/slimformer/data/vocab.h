@@ -29,6 +29,9 @@ class Vocab : public Tokenizer {
   // Trains on the lines of `text_files` and writes `<model_path>` (a .model file).
   static Vocab train(const std::vector<std::string>& text_files, const std::string& model_path,
                      const VocabTrainOptions& options);
+  // The same from lines already in memory (a corpus that is not plain text on disk).
+  static Vocab train_on_lines(const std::vector<std::string>& lines, const std::string& model_path,
+                              const VocabTrainOptions& options);
 
   std::vector<int64_t> encode(const std::string& text) const override;
   // Stops at </s>, skips <pad> and <s>.

@@ -5,9 +5,9 @@
 #include "command_line.h"
 #include "commands.h"
 #include "options.h"
+#include "pretrain_corpus.h"
 #include "slimformer/core/error.h"
 #include "slimformer/core/runtime.h"
-#include "slimformer/data/text_file.h"
 #include "slimformer/data/vocab.h"
 #include "slimformer/eval/masked_lm_task.h"
 #include "slimformer/train/checkpoint.h"
@@ -24,7 +24,8 @@ void add_pretrain_options(CommandOptions& options) {
       "data.train_text",
       nlohmann::json::array({"data/wikitext-2/valid.txt.gz", "data/wikitext-2/test.txt.gz",
                              "data/tinyshakespeare/input.txt.gz", "data/multi30k/train.en.gz"}),
-      "plain-text files, one line each; consecutive lines form sentence pairs");
+      "text files, one line each, consecutive lines forming sentence pairs; a GLUE task's .tsv "
+      "gives its sentences, a SQuAD .json its training articles' passages");
   options.add("data.max_length", 128, "tokens per sentence pair, [CLS] and [SEP]s included");
   options.add("data.valid_pairs", 500, "the last N sentence pairs are held out for validation");
   options.add("data.mask_probability", 0.15, "share of tokens chosen for prediction");
@@ -74,12 +75,13 @@ void register_pretrain(CLI::App& app) {
     const int64_t max_length = s.get_int_at_least("data.max_length", 8);
     const int64_t valid_pairs = s.get_int_at_least("data.valid_pairs", 1);
     prepare_output_dir(train_options);
+    const auto corpus = read_pretrain_corpus(texts);
 
     auto ckpt = resume_or_start<train::EncoderCheckpoint>(
         train_options, [&](const fs::path& dir) { return train::load_encoder(dir, device); },
         [&] {
           train::EncoderCheckpoint fresh;
-          fresh.tokenizer = tokenizer_from_settings(s, texts, out, /*with_mask=*/true);
+          fresh.tokenizer = tokenizer_from_settings(s, corpus, out, /*with_mask=*/true);
           auto config = config_from_settings(s, fresh.tokenizer->size(), "encoder");
           config.encoder_head = "mlm";
           config.pad_token_id = eval::MaskedLMTask::special_ids(*fresh.tokenizer).pad;
@@ -98,8 +100,7 @@ void register_pretrain(CLI::App& app) {
     auto& tokenizer = ckpt.tokenizer;
 
     std::vector<std::vector<int64_t>> lines;
-    for (const auto& file : texts)
-      for (const auto& line : data::read_lines(file)) lines.push_back(tokenizer->encode(line));
+    for (const auto& line : corpus) lines.push_back(tokenizer->encode(line));
     const auto special = eval::MaskedLMTask::special_ids(*tokenizer);
     auto pairs = data::make_segment_pairs(lines, max_length, special, uint64_t(train_options.seed));
     if (static_cast<int64_t>(pairs.size()) <= valid_pairs)

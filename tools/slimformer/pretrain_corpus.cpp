@@ -1,0 +1,70 @@
+#include "pretrain_corpus.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "slimformer/core/error.h"
+#include "slimformer/data/glue.h"
+#include "slimformer/data/text_file.h"
+#include "squad_setup.h"
+
+namespace slimformer::tools {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool has_suffix(const std::string& path, const std::string& suffix) {
+  return path.size() >= suffix.size() &&
+         path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::vector<std::string> glue_sentences(const std::string& path) {
+  const std::string folder = fs::path(path).parent_path().filename().string();
+  const data::GlueTaskInfo* task = nullptr;
+  try {
+    task = &data::glue_task(folder);
+  } catch (const core::UserError& e) {
+    throw core::UserError(fmt::format(
+        "{}: a .tsv pre-training file must sit in its GLUE task's folder (SST-2/train.tsv): {}",
+        path, e.what()));
+  }
+  std::vector<std::string> lines;
+  for (const auto& example : data::read_glue(path, *task)) {
+    lines.push_back(example.text_a);
+    if (task->pair) lines.push_back(example.text_b);
+  }
+  return lines;
+}
+
+std::vector<std::string> squad_passages(const std::string& path) {
+  SquadRunOptions options;
+  options.file = path;
+  std::vector<std::string> lines;
+  for (const auto& article : read_squad_split(options).train.articles)
+    for (const auto& paragraph : article.paragraphs) lines.push_back(paragraph.context);
+  return lines;
+}
+
+}  // namespace
+
+std::vector<std::string> read_pretrain_corpus(const std::vector<std::string>& paths) {
+  std::vector<std::string> lines;
+  for (const auto& path : paths) {
+    std::vector<std::string> more;
+    if (has_suffix(path, ".tsv") || has_suffix(path, ".tsv.gz"))
+      more = glue_sentences(path);
+    else if (has_suffix(path, ".json") || has_suffix(path, ".json.gz"))
+      more = squad_passages(path);
+    else
+      more = data::read_lines(path);
+    spdlog::info("corpus: {} lines from {}", more.size(), path);
+    lines.insert(lines.end(), std::make_move_iterator(more.begin()),
+                 std::make_move_iterator(more.end()));
+  }
+  return lines;
+}
+
+}  // namespace slimformer::tools
