@@ -16,11 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool has_suffix(const std::string& path, const std::string& suffix) {
-  return path.size() >= suffix.size() &&
-         path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::vector<std::string> glue_sentences(const std::string& path) {
   const std::string folder = fs::path(path).parent_path().filename().string();
   const data::GlueTaskInfo* task = nullptr;
@@ -54,9 +49,9 @@ std::vector<std::string> read_pretrain_corpus(const std::vector<std::string>& pa
   std::vector<std::string> lines;
   for (const auto& path : paths) {
     std::vector<std::string> more;
-    if (has_suffix(path, ".tsv") || has_suffix(path, ".tsv.gz"))
+    if (path.ends_with(".tsv") || path.ends_with(".tsv.gz"))
       more = glue_sentences(path);
-    else if (has_suffix(path, ".json") || has_suffix(path, ".json.gz"))
+    else if (path.ends_with(".json") || path.ends_with(".json.gz"))
       more = squad_passages(path);
     else
       more = data::read_lines(path);
