@@ -12,8 +12,9 @@ EncoderModelImpl::EncoderModelImpl(const TransformerConfig& config) : config_(co
     throw core::UserError("config: model_type " + config_.model_type + " is not an encoder");
   const int64_t d = config.d_model;
   embed_tokens = register_module("embed_tokens", torch::nn::Embedding(config.vocab_size, d));
-  embed_positions =
-      register_module("embed_positions", torch::nn::Embedding(config.max_position_embeddings, d));
+  if (config.position_embedding == "learned")
+    embed_positions =
+        register_module("embed_positions", torch::nn::Embedding(config.max_position_embeddings, d));
   embed_segments =
       register_module("embed_segments", torch::nn::Embedding(config.type_vocab_size, d));
   embed_norm = register_module("embed_norm",
@@ -38,12 +39,7 @@ EncoderModelImpl::EncoderModelImpl(const TransformerConfig& config) : config_(co
 void EncoderModelImpl::initialize() { initialize_parameters(*this, config_); }
 
 torch::Tensor EncoderModelImpl::encode(const torch::Tensor& tokens, const torch::Tensor& segments) {
-  const int64_t length = tokens.size(1);
-  if (length > config_.max_position_embeddings)
-    throw core::UserError(fmt::format("sequence of {} tokens exceeds max_position_embeddings {}",
-                                      length, config_.max_position_embeddings));
-  torch::Tensor x = embed_tokens(tokens) +
-                    embed_positions(torch::arange(length, tokens.options())).unsqueeze(0) +
+  torch::Tensor x = embed_sequence(config_, tokens, embed_tokens, embed_positions, 0) +
                     embed_segments(segments.defined() ? segments : torch::zeros_like(tokens));
   x = dropout_(embed_norm(x));
   nn::BlockContext context;

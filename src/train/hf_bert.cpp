@@ -57,6 +57,22 @@ std::string map_prefix(const std::string& name,
   return "";
 }
 
+// BertModel is post-norm with learned absolute positions, LayerNorm, biases and an ungated FFN;
+// refuse anything else before a file is written.
+void require_bert_layout(const models::TransformerConfig& c) {
+  auto refuse = [](const std::string& what) {
+    throw core::UserError("the Hugging Face BERT layout cannot hold " + what);
+  };
+  if (!c.removed_sublayers.empty())
+    refuse(fmt::format("a model with removed sublayers ({} removed)", c.removed_sublayers.size()));
+  if (c.normalize_before) refuse("a pre-norm model (normalize_before: true); BERT is post-norm");
+  if (c.position_embedding != "learned")
+    refuse(
+        fmt::format("position_embedding {}; BERT learns absolute positions", c.position_embedding));
+  if (c.norm_type != "layer_norm") refuse(fmt::format("norm_type {}", c.norm_type));
+  if (c.ffn_gated || !c.use_bias) refuse("a gated or bias-free feed-forward block");
+}
+
 }  // namespace
 
 std::string to_hf_bert_name(const std::string& name) {
@@ -204,11 +220,7 @@ HfBertFiles read_hf_bert(const fs::path& dir) {
 
 void write_hf_bert(const fs::path& dir, models::EncoderModelImpl& model,
                    const data::Tokenizer& tokenizer) {
-  if (!model.config().removed_sublayers.empty())
-    throw core::UserError(fmt::format(
-        "the Hugging Face BERT layout cannot hold a model with removed sublayers ({} removed)",
-        model.config().removed_sublayers.size()));
-  core::write_text_atomically(dir / kConfigFile, hf_bert_config(model.config()).dump(2) + "\n");
+  require_bert_layout(model.config());
   core::TensorMap named;
   for (const auto& [name, tensor] : model.state()) {
     const std::string hf_name = to_hf_bert_name(name);
@@ -216,6 +228,7 @@ void write_hf_bert(const fs::path& dir, models::EncoderModelImpl& model,
       throw core::UserError(fmt::format("parameter {} has no Hugging Face BERT name", name));
     named[hf_name] = tensor;
   }
+  core::write_text_atomically(dir / kConfigFile, hf_bert_config(model.config()).dump(2) + "\n");
   core::save_safetensors(dir / kModelFile, cast_tensors(named, torch::kFloat32));
   tokenizer.save_to(dir);
 }

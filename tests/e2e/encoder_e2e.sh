@@ -46,6 +46,14 @@ check "export --format hf writes the Hugging Face layout" test -f "$work/hf/conf
 "$bin" evaluate "$work/hf" >"$work/hf-eval.txt" 2>&1
 check "the Hugging Face copy scores as the original" \
   test "$(tail -n 1 "$work/hf-eval.txt")" = "$(tail -n 1 "$work/squad-eval.txt")"
+"$bin" pretrain --train-text "$work/text.txt" --valid-pairs 20 "${tiny[@]}" --max-steps 2 \
+  --normalize-before --position-embedding rotary --output "$work/rope" >"$work/rope.txt" 2>&1
+"$bin" finetune "$work/rope/best" "${ft[@]}" --output "$work/rope-ft" >"$work/rope-ft.txt" 2>&1
+check "a pre-norm rotary encoder pre-trains and fine-tunes" grep -q "^WNLI [0-9.]* (dev" "$work/rope-ft.txt"
+expect_error "export --format hf of a model BERT cannot hold" 1 \
+  "the Hugging Face BERT layout cannot hold a pre-norm model (normalize_before: true); BERT is post-norm" -- \
+  "$bin" export "$work/rope/best" --format hf --output "$work/rope-hf"
+check "the refused export writes nothing" test ! -e "$work/rope-hf"
 expect_error "SQuAD question length without room" 1 \
   "--max-query-length must leave room for the passage in data.max_length 64, got 61" -- \
   "$bin" finetune "$work/pt/best" --squad --max-length 64 --max-query-length 61 --output "$work/y"

@@ -47,13 +47,21 @@ std::string write_vocab(const TempDir& dir) {
 
 TEST(Encoder, PaddingDoesNotChangeRealTokens) {
   torch::NoGradGuard no_grad;
-  models::EncoderModel model(bert_config());
-  model->eval();
-  torch::Tensor tokens = torch::tensor({2, 7, 9, 3}).unsqueeze(0);
-  torch::Tensor padded = torch::tensor({2, 7, 9, 3, 0, 0}).unsqueeze(0);
-  EXPECT_TRUE(
-      torch::allclose(model->encode(tokens), model->encode(padded).narrow(1, 0, 4), 1e-5, 1e-5));
-  EXPECT_EQ(model->mlm_logits(model->encode(tokens)).sizes(), (std::vector<int64_t>{1, 4, 24}));
+  for (const char* positions : {"learned", "rotary"}) {
+    auto config = bert_config();
+    config.position_embedding = positions;
+    models::EncoderModel model(config);
+    model->eval();
+    torch::Tensor tokens = torch::tensor({2, 7, 9, 3}).unsqueeze(0);
+    torch::Tensor padded = torch::tensor({2, 7, 9, 3, 0, 0}).unsqueeze(0);
+    EXPECT_TRUE(
+        torch::allclose(model->encode(tokens), model->encode(padded).narrow(1, 0, 4), 1e-5, 1e-5))
+        << positions;
+    EXPECT_EQ(model->mlm_logits(model->encode(tokens)).sizes(), (std::vector<int64_t>{1, 4, 24}));
+    // Rotary positions live in attention: no position table.
+    EXPECT_EQ(model->state().count("embed_positions.weight"),
+              std::string(positions) == "learned" ? 1u : 0u);
+  }
 }
 
 TEST(Encoder, HuggingFaceNamesRoundTrip) {
@@ -143,6 +151,27 @@ TEST(Encoder, LoadsAHuggingFaceDirectoryAndWritesOne) {
       (hf / "model.safetensors").string() +
           ": tensor bert.encoder.layer.0.crossattention.self.query.weight is not part of a BERT "
           "model");
+}
+
+TEST(Encoder, HuggingFaceLayoutRefusesWhatBertCannotHold) {
+  TempDir dir;
+  write_vocab(dir);
+  auto tokenizer = data::WordPieceTokenizer::load((dir / "vocab.txt").string());
+  auto config = bert_config();
+  config.normalize_before = true;
+  models::EncoderModel pre_norm(config);
+  testing::expect_user_error(
+      [&] { train::write_hf_bert(dir.path(), *pre_norm, tokenizer); },
+      "the Hugging Face BERT layout cannot hold a pre-norm model (normalize_before: true); BERT "
+      "is post-norm");
+  config = bert_config();
+  config.position_embedding = "rotary";
+  models::EncoderModel rotary(config);
+  testing::expect_user_error(
+      [&] { train::write_hf_bert(dir.path(), *rotary, tokenizer); },
+      "the Hugging Face BERT layout cannot hold position_embedding rotary; BERT learns absolute "
+      "positions");
+  EXPECT_FALSE(std::filesystem::exists(dir / "config.json"));  // nothing written
 }
 
 }  // namespace
