@@ -32,8 +32,9 @@ print(json.dumps({"bench": "train_step_ratio", "slimformer_tokens_per_second": r
 '
 fi
 
-# BERT-style encoder training steps: masked-LM pre-training and classification fine-tuning, the
-# shape of recipes/encoder-pretrain.yaml (d 256, 4 layers, FFN 1024, vocabulary 8000, 32 x 128).
+# BERT-style encoder training steps: masked-LM pre-training and classification fine-tuning at the
+# sizes of recipes/encoder-pretrain.yaml in BERT's layout (d 256, 4 post-norm layers, learned
+# positions, FFN 1024, vocabulary 8000, 32 x 128), the layout the PyTorch peer builds.
 if [[ $section == all || $section == encoder ]]; then
 encoder_results=()
 for objective in mlm classify; do
