@@ -15,8 +15,8 @@ namespace {
 // Log-probabilities of the next token; <pad> and <s> are never produced.
 torch::Tensor next_token_log_probs(models::Seq2SeqTransformerImpl& model, const torch::Tensor& last,
                                    const models::EncoderOutput& encoded,
-                                   models::DecoderCache& cache) {
-  torch::Tensor logits = model.decode(last, encoded, &cache).select(1, -1).to(torch::kFloat32);
+                                   models::DecodingState& state) {
+  torch::Tensor logits = model.decode(last, encoded, &state).select(1, -1).to(torch::kFloat32);
   torch::Tensor log_probs = torch::log_softmax(logits, -1);
   log_probs.select(1, Vocab::kPad).fill_(-std::numeric_limits<float>::infinity());
   log_probs.select(1, Vocab::kBos).fill_(-std::numeric_limits<float>::infinity());
@@ -36,14 +36,14 @@ std::vector<std::vector<int64_t>> greedy_search(models::Seq2SeqTransformerImpl& 
                                                 int64_t max_length) {
   torch::NoGradGuard no_grad;
   const int64_t batch = encoded.memory.size(0);
-  auto cache = model.make_cache();
+  auto state = model.make_state();
   torch::Tensor last = torch::full({batch, 1}, Vocab::kBos,
                                    torch::dtype(torch::kInt64).device(encoded.memory.device()));
   std::vector<std::vector<int64_t>> out(batch);
   std::vector<bool> done(batch, false);
   int64_t remaining = batch;
   for (int64_t step = 0; step < max_length && remaining > 0; ++step) {
-    torch::Tensor next = next_token_log_probs(model, last, encoded, cache).argmax(-1);
+    torch::Tensor next = next_token_log_probs(model, last, encoded, state).argmax(-1);
     auto ids = next.to(torch::kCPU);
     auto acc = ids.accessor<int64_t, 1>();
     for (int64_t b = 0; b < batch; ++b) {
@@ -78,7 +78,7 @@ std::vector<std::vector<int64_t>> beam_search(models::Seq2SeqTransformerImpl& mo
   // Every source row is repeated k times: row b * k + j is beam j of sentence b.
   torch::Tensor expand = torch::arange(batch, torch::kInt64).repeat_interleave(k).to(device);
   auto encoded = source_encoded.index_select(expand);
-  auto cache = model.make_cache();
+  auto state = model.make_state();
 
   struct Finished {
     std::vector<int64_t> tokens;
@@ -96,7 +96,7 @@ std::vector<std::vector<int64_t>> beam_search(models::Seq2SeqTransformerImpl& mo
     return score / std::pow(static_cast<double>(length), length_penalty);
   };
   for (int64_t step = 0; step < max_length; ++step) {
-    torch::Tensor log_probs = next_token_log_probs(model, last, encoded, cache);
+    torch::Tensor log_probs = next_token_log_probs(model, last, encoded, state);
     const int64_t vocab = log_probs.size(1);
     torch::Tensor total = log_probs.to(torch::kCPU).to(torch::kFloat64) +
                           torch::tensor(scores, torch::kFloat64).unsqueeze(1);
@@ -136,7 +136,7 @@ std::vector<std::vector<int64_t>> beam_search(models::Seq2SeqTransformerImpl& mo
     history = std::move(next_history);
     scores = std::move(new_scores);
     torch::Tensor order_tensor = torch::tensor(order, torch::kInt64).to(device);
-    cache.reorder(order_tensor);
+    state.reorder(order_tensor);
     last = torch::tensor(tokens, torch::kInt64).to(device).unsqueeze(1);
   }
 

@@ -46,13 +46,13 @@ std::vector<int64_t> generate(models::CausalLMImpl& model, const std::vector<int
   std::mt19937_64 rng(options.seed);
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   auto device = model.embed_tokens->weight.device();
-  auto cache = model.make_cache();
+  auto state = model.make_state();
   torch::Tensor input =
       torch::tensor(prompt, torch::TensorOptions().dtype(torch::kLong)).unsqueeze(0).to(device);
   std::vector<int64_t> out;
   const int64_t steps = std::min(options.max_new_tokens, room);
   for (int64_t step = 0; step < steps; ++step) {
-    torch::Tensor logits = model.forward(input, &cache).select(1, -1)[0].to(torch::kCPU);
+    torch::Tensor logits = model.forward(input, &state).select(1, -1)[0].to(torch::kCPU);
     const int64_t token = pick_token(logits, options, uniform(rng));
     if (std::find(options.stop_ids.begin(), options.stop_ids.end(), token) !=
         options.stop_ids.end())

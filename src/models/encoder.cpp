@@ -11,40 +11,60 @@ EncoderModelImpl::EncoderModelImpl(const TransformerConfig& config) : config_(co
   if (!config_.is_encoder())
     throw core::UserError("config: model_type " + config_.model_type + " is not an encoder");
   const int64_t d = config.d_model;
-  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(config.vocab_size, d));
+  embed_tokens = register_module("embed_tokens", make_token_embedding(config_));
   if (config.position_embedding == "learned")
-    embed_positions =
-        register_module("embed_positions", torch::nn::Embedding(config.max_position_embeddings, d));
-  embed_segments =
-      register_module("embed_segments", torch::nn::Embedding(config.type_vocab_size, d));
+    embed_positions = register_module("embed_positions", make_position_embedding(config_));
+  // Segment embeddings start Xavier-uniform, as every matrix other than the token and position
+  // tables does.
+  embed_segments = register_module("embed_segments",
+                                   nn::Embedding(nn::EmbeddingOptions(config.type_vocab_size, d)));
   embed_norm = register_module("embed_norm",
                                nn::Norm(nn::NormOptions{d, config.norm_type, config.norm_eps}));
   dropout_ = register_module("dropout", torch::nn::Dropout(config.dropout));
   encoder = register_module("encoder", build_stack(config_, "encoder", StackSide::kEncoder, false));
-  pooler = register_module("pooler", torch::nn::Linear(d, d));
+  pooler = register_module("pooler", nn::Linear(d, d));
   if (config.encoder_head == "mlm") {
-    mlm_transform = register_module("mlm_transform", torch::nn::Linear(d, d));
+    mlm_transform = register_module("mlm_transform", nn::Linear(d, d));
     mlm_norm = register_module("mlm_norm",
                                nn::Norm(nn::NormOptions{d, config.norm_type, config.norm_eps}));
     mlm_bias = register_parameter("mlm_bias", torch::zeros({config.vocab_size}));
   } else if (config.encoder_head == "classification") {
-    classifier = register_module("classifier", torch::nn::Linear(d, config.num_labels));
+    classifier = register_module("classifier", nn::Linear(d, config.num_labels));
   } else {
-    span_head = register_module("span_head", torch::nn::Linear(d, 2));
+    span_head = register_module("span_head", nn::Linear(d, 2));
   }
   initialize();
   for (const auto& path : config.removed_sublayers) sublayer(path)->remove();
 }
 
-void EncoderModelImpl::initialize() { initialize_parameters(*this, config_); }
+void EncoderModelImpl::initialize() { initialize_model(*this, config_); }
 
-torch::Tensor EncoderModelImpl::encode(const torch::Tensor& tokens, const torch::Tensor& segments) {
-  torch::Tensor x = embed_sequence(config_, tokens, embed_tokens, embed_positions, 0) +
+torch::Tensor EncoderModelImpl::embed(const torch::Tensor& tokens, const torch::Tensor& segments,
+                                      int64_t start) {
+  torch::Tensor x = embed_sequence(config_, tokens, embed_tokens, embed_positions, start) +
                     embed_segments(segments.defined() ? segments : torch::zeros_like(tokens));
-  x = dropout_(embed_norm(x));
+  return dropout_(embed_norm(x));
+}
+
+torch::Tensor EncoderModelImpl::padding_mask(const torch::Tensor& tokens) const {
+  return tokens.eq(config_.pad_token_id).unsqueeze(1).unsqueeze(1);
+}
+
+torch::Tensor EncoderModelImpl::run_layers(const torch::Tensor& hidden, const torch::Tensor& mask,
+                                           int64_t begin, int64_t end, int64_t position,
+                                           nn::Taps* taps) {
   nn::BlockContext context;
-  context.self_mask = tokens.eq(config_.pad_token_id).unsqueeze(1).unsqueeze(1);
-  return encoder->forward(x, context, nullptr);
+  context.self_mask = mask;
+  context.position = position;
+  context.taps = taps;
+  return encoder->forward(hidden, context, nullptr, begin, end);
+}
+
+torch::Tensor EncoderModelImpl::encode(const torch::Tensor& tokens, const torch::Tensor& segments,
+                                       nn::Taps* taps) {
+  torch::Tensor x = embed(tokens, segments);
+  if (taps && taps->wants("encoder.embeddings")) taps->put("encoder.embeddings", x);
+  return run_layers(x, padding_mask(tokens), 0, -1, 0, taps);
 }
 
 void EncoderModelImpl::require_head(const char* head) const {
@@ -56,7 +76,7 @@ void EncoderModelImpl::require_head(const char* head) const {
 torch::Tensor EncoderModelImpl::mlm_logits(const torch::Tensor& hidden) {
   require_head("mlm");
   torch::Tensor h = mlm_norm(torch::gelu(mlm_transform(hidden)));
-  return torch::matmul(h, embed_tokens->weight.t()) + mlm_bias;
+  return embed_tokens->project(h) + mlm_bias;
 }
 
 torch::Tensor EncoderModelImpl::classify(const torch::Tensor& hidden) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "slimformer/core/error.h"
+#include "slimformer/models/architecture.h"
 #include "slimformer/models/causal_lm.h"
 #include "slimformer/models/encoder.h"
 #include "slimformer/models/seq2seq.h"
@@ -16,6 +17,27 @@ void ModelTree::remove(const std::string& path) {
   sublayer(path)->remove();
   auto& removed = mutable_config().removed_sublayers;
   if (std::find(removed.begin(), removed.end(), path) == removed.end()) removed.push_back(path);
+  mutable_config().blocks.erase(path);
+}
+
+std::shared_ptr<nn::BlockImpl> ModelTree::replace(const std::string& path,
+                                                  const nn::BlockSpec& spec) {
+  nn::Sublayer target = sublayer(path);
+  if (target->removed())
+    throw core::UserError(fmt::format("{}: cannot replace the block of a removed sublayer", path));
+  const nn::BlockSpec full = complete_spec(spec, target->block()->spec());
+  auto block = nn::build_block(full, sublayer_role(path), block_env(config(), path));
+  // The new block lives where the model does.
+  const auto params = module().parameters();
+  if (!params.empty()) block->to(params.front().device(), params.front().scalar_type());
+  block->train(module().is_training());
+  target->replace(block);
+  auto& blocks = mutable_config().blocks;
+  if (full == default_block_spec(config(), path))
+    blocks.erase(path);
+  else
+    blocks[path] = full;
+  return block;
 }
 
 std::shared_ptr<ModelTree> build_model(const TransformerConfig& config) {

@@ -2,51 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
+#include "slimformer/models/architecture.h"
+#include "slimformer/nn/block_registry.h"
 
 namespace slimformer::models {
 
 using nlohmann::json;
 
-json TransformerConfig::to_json() const {
-  return json{{"model_type", model_type},
-              {"vocab_size", vocab_size},
-              {"d_model", d_model},
-              {"encoder_layers", encoder_layers},
-              {"decoder_layers", decoder_layers},
-              {"encoder_attention_heads", encoder_attention_heads},
-              {"decoder_attention_heads", decoder_attention_heads},
-              {"encoder_ffn_dim", encoder_ffn_dim},
-              {"decoder_ffn_dim", decoder_ffn_dim},
-              {"dropout", dropout},
-              {"attention_dropout", attention_dropout},
-              {"activation_dropout", activation_dropout},
-              {"activation_function", activation_function},
-              {"normalize_before", normalize_before},
-              {"position_embedding", position_embedding},
-              {"rope_theta", rope_theta},
-              {"max_position_embeddings", max_position_embeddings},
-              {"norm_type", norm_type},
-              {"norm_eps", norm_eps},
-              {"ffn_gated", ffn_gated},
-              {"num_key_value_heads", num_key_value_heads},
-              {"use_bias", use_bias},
-              {"type_vocab_size", type_vocab_size},
-              {"encoder_head", encoder_head},
-              {"num_labels", num_labels},
-              {"share_embeddings", share_embeddings},
-              {"tie_word_embeddings", tie_word_embeddings},
-              {"scale_embedding", scale_embedding},
-              {"pad_token_id", pad_token_id},
-              {"unk_token_id", unk_token_id},
-              {"bos_token_id", bos_token_id},
-              {"eos_token_id", eos_token_id},
-              {"init_seed", init_seed},
-              {"removed_sublayers", removed_sublayers}};
-}
-
 namespace {
+
+using BlockMap = std::map<std::string, nn::BlockSpec>;
 
 template <typename T>
 void read_field(const json& j, const char* key, T& out, const std::string& source) {
@@ -59,45 +28,43 @@ void read_field(const json& j, const char* key, T& out, const std::string& sourc
   }
 }
 
+void read_field(const json& j, const char* key, BlockMap& out, const std::string& source) {
+  if (!j.contains(key)) return;
+  const json& blocks = j.at(key);
+  if (!blocks.is_object())
+    throw core::UserError(
+        fmt::format("{}: field {} must be an object of block specs by path, got {}", source, key,
+                    blocks.dump()));
+  for (const auto& [path, spec] : blocks.items())
+    out[path] = nn::BlockSpec::from_json(spec, fmt::format("{}: {}.{}", source, key, path));
+}
+
+json field_json(const BlockMap& blocks) {
+  json out = json::object();
+  for (const auto& [path, spec] : blocks) out[path] = spec.to_json();
+  return out;
+}
+
+template <typename T>
+json field_json(const T& value) {
+  return value;
+}
+
 }  // namespace
+
+json TransformerConfig::to_json() const {
+  json out = json::object();
+  visit_config_fields(*this, [&](const char* name, const auto& field, const char*) {
+    out[name] = field_json(field);
+  });
+  return out;
+}
 
 TransformerConfig TransformerConfig::from_json(const json& j, const std::string& source) {
   if (!j.is_object()) throw core::UserError(fmt::format("{}: expected a JSON object", source));
   TransformerConfig c;
-  read_field(j, "model_type", c.model_type, source);
-  read_field(j, "vocab_size", c.vocab_size, source);
-  read_field(j, "d_model", c.d_model, source);
-  read_field(j, "encoder_layers", c.encoder_layers, source);
-  read_field(j, "decoder_layers", c.decoder_layers, source);
-  read_field(j, "encoder_attention_heads", c.encoder_attention_heads, source);
-  read_field(j, "decoder_attention_heads", c.decoder_attention_heads, source);
-  read_field(j, "encoder_ffn_dim", c.encoder_ffn_dim, source);
-  read_field(j, "decoder_ffn_dim", c.decoder_ffn_dim, source);
-  read_field(j, "dropout", c.dropout, source);
-  read_field(j, "attention_dropout", c.attention_dropout, source);
-  read_field(j, "activation_dropout", c.activation_dropout, source);
-  read_field(j, "activation_function", c.activation_function, source);
-  read_field(j, "normalize_before", c.normalize_before, source);
-  read_field(j, "position_embedding", c.position_embedding, source);
-  read_field(j, "rope_theta", c.rope_theta, source);
-  read_field(j, "max_position_embeddings", c.max_position_embeddings, source);
-  read_field(j, "norm_type", c.norm_type, source);
-  read_field(j, "norm_eps", c.norm_eps, source);
-  read_field(j, "ffn_gated", c.ffn_gated, source);
-  read_field(j, "num_key_value_heads", c.num_key_value_heads, source);
-  read_field(j, "use_bias", c.use_bias, source);
-  read_field(j, "type_vocab_size", c.type_vocab_size, source);
-  read_field(j, "encoder_head", c.encoder_head, source);
-  read_field(j, "num_labels", c.num_labels, source);
-  read_field(j, "share_embeddings", c.share_embeddings, source);
-  read_field(j, "tie_word_embeddings", c.tie_word_embeddings, source);
-  read_field(j, "scale_embedding", c.scale_embedding, source);
-  read_field(j, "pad_token_id", c.pad_token_id, source);
-  read_field(j, "unk_token_id", c.unk_token_id, source);
-  read_field(j, "bos_token_id", c.bos_token_id, source);
-  read_field(j, "eos_token_id", c.eos_token_id, source);
-  read_field(j, "init_seed", c.init_seed, source);
-  read_field(j, "removed_sublayers", c.removed_sublayers, source);
+  visit_config_fields(
+      c, [&](const char* name, auto& field, const char*) { read_field(j, name, field, source); });
   c.validate(source);
   return c;
 }
@@ -163,6 +130,22 @@ void TransformerConfig::validate(const std::string& source) const {
                           {"bos_token_id", bos_token_id},
                           {"eos_token_id", eos_token_id}})
     if (id < 0 || id >= vocab_size) fail(name, fmt::format("must be in [0, {})", vocab_size), id);
+  // Every block spec sits at a sublayer of this architecture and names a kind that fits there;
+  // its options are checked when the block is built.
+  const auto paths = sublayer_paths(*this);
+  for (const auto& [path, spec] : blocks) {
+    if (std::find(paths.begin(), paths.end(), path) == paths.end())
+      fail("blocks",
+           fmt::format("must be keyed by sublayer paths of this model ({}, ...)",
+                       paths.empty() ? "" : paths.front()),
+           path);
+    const auto role = nn::block_role(spec.kind, fmt::format("{}: blocks.{}", source, path));
+    if (role != sublayer_role(path))
+      fail(fmt::format("blocks.{}.kind", path),
+           role == nn::BlockRole::kAttention ? "must be a feed-forward kind here"
+                                             : "must be an attention kind here",
+           spec.kind);
+  }
 }
 
 TransformerConfig TransformerConfig::load(const std::string& path) {

@@ -5,108 +5,114 @@
 #include <cmath>
 
 #include "slimformer/core/error.h"
-#include "slimformer/nn/feed_forward.h"
+#include "slimformer/models/architecture.h"
+#include "slimformer/nn/block_registry.h"
 #include "slimformer/nn/positions.h"
 
 namespace slimformer::models {
 
-void DecoderCache::reorder(const torch::Tensor& order) {
-  for (auto& layer : layers) {
-    layer.self_attn.reorder(order);
-    layer.cross_attn.reorder(order);
-  }
+void DecodingState::reorder(const torch::Tensor& order) {
+  for (auto& block : blocks)
+    if (block) block->reorder(order);
+}
+
+int64_t DecodingState::bytes() const {
+  int64_t total = 0;
+  for (const auto& block : blocks)
+    if (block) total += block->bytes();
+  return total;
 }
 
 TransformerLayerImpl::TransformerLayerImpl(nn::Sublayer self_attn_, nn::Sublayer cross_attn_,
                                            nn::Sublayer ffn_) {
   self_attn = register_module("self_attn", std::move(self_attn_));
-  if (cross_attn_) cross_attn = register_module("cross_attn", std::move(cross_attn_));
-  ffn = register_module("ffn", std::move(ffn_));
-}
-
-torch::Tensor TransformerLayerImpl::forward(torch::Tensor x, nn::BlockContext context,
-                                            LayerCache* cache) {
-  context.cache = cache ? &cache->self_attn : nullptr;
-  x = self_attn(x, context);
-  if (cross_attn) {
-    context.cache = cache ? &cache->cross_attn : nullptr;
-    x = cross_attn(x, context);
+  sublayers_.push_back(self_attn);
+  if (cross_attn_) {
+    cross_attn = register_module("cross_attn", std::move(cross_attn_));
+    sublayers_.push_back(cross_attn);
   }
-  context.cache = nullptr;
-  return ffn(x, context);
+  ffn = register_module("ffn", std::move(ffn_));
+  sublayers_.push_back(ffn);
 }
 
-TransformerStackImpl::TransformerStackImpl(
-    std::vector<TransformerLayer> layer_list,
-    const std::optional<nn::NormOptions>& final_norm_options) {
+TransformerStackImpl::TransformerStackImpl(std::string name,
+                                           std::vector<TransformerLayer> layer_list,
+                                           const std::optional<nn::NormOptions>& final_norm_options)
+    : name_(std::move(name)) {
   layers = register_module("layers", torch::nn::ModuleList());
-  for (auto& layer : layer_list) layers->push_back(layer);
+  for (auto& layer : layer_list) {
+    layer_names_.push_back(fmt::format("{}.layers.{}", name_, layers->size()));
+    layers->push_back(layer);
+  }
   if (final_norm_options) final_norm = register_module("final_norm", nn::Norm(*final_norm_options));
 }
 
 torch::Tensor TransformerStackImpl::forward(torch::Tensor x, const nn::BlockContext& context,
-                                            DecoderCache* cache) {
-  for (size_t i = 0; i < layers->size(); ++i)
-    x = layers[i]->as<TransformerLayerImpl>()->forward(x, context,
-                                                       cache ? &cache->layers[i] : nullptr);
-  return final_norm ? final_norm(x) : x;
+                                            DecodingState* state, int64_t begin, int64_t end) {
+  const int64_t n = num_layers();
+  if (end < 0) end = n;
+  TORCH_CHECK(0 <= begin && begin <= end && end <= n, "stack ", name_, ": layer range [", begin,
+              ", ", end, ") is outside [0, ", n, ")");
+  nn::BlockContext ctx = context;
+  nn::Taps* taps = context.taps;
+  for (int64_t i = begin; i < end; ++i) {
+    const auto& sublayers = layers[i]->as<TransformerLayerImpl>()->sublayers();
+    // Every layer has the same sublayers, so a layer's states start at i * per-layer count.
+    const size_t first = static_cast<size_t>(i) * sublayers.size();
+    for (size_t j = 0; j < sublayers.size(); ++j) {
+      ctx.state = state ? state->blocks[first + j].get() : nullptr;
+      x = sublayers[j].ptr()->forward(x, ctx);
+      if (taps && taps->wants(sublayers[j]->path())) taps->put(sublayers[j]->path(), x);
+    }
+    if (taps && taps->wants(layer_names_[i])) taps->put(layer_names_[i], x);
+  }
+  // The final norm belongs to the range that runs the last layer, so that ranges compose.
+  if (end < n || begin == end) return x;
+  if (final_norm) x = final_norm(x);
+  if (taps && taps->wants(name_ + ".output")) taps->put(name_ + ".output", x);
+  return x;
 }
 
-std::vector<nn::Sublayer> TransformerStackImpl::sublayers() {
+DecodingState TransformerStackImpl::make_state() const {
+  DecodingState state;
+  for (const auto& s : sublayers())
+    state.blocks.push_back(s->removed() ? nullptr : s->block()->make_state());
+  return state;
+}
+
+std::vector<nn::Sublayer> TransformerStackImpl::sublayers() const {
   std::vector<nn::Sublayer> out;
-  for (const auto& module : *layers) {
-    auto* layer = module->as<TransformerLayerImpl>();
-    out.push_back(layer->self_attn);
-    if (layer->cross_attn) out.push_back(layer->cross_attn);
-    out.push_back(layer->ffn);
-  }
+  for (const auto& module : *layers)
+    for (const auto& s : module->as<TransformerLayerImpl>()->sublayers()) out.push_back(s);
   return out;
 }
 
 TransformerStack build_stack(const TransformerConfig& c, const std::string& name, StackSide side,
                              bool cross_attention) {
-  const bool decoder_side = side == StackSide::kDecoder;
-  const int64_t count = decoder_side ? c.decoder_layers : c.encoder_layers;
-  const int64_t heads = decoder_side ? c.decoder_attention_heads : c.encoder_attention_heads;
-  const int64_t ffn_dim = decoder_side ? c.decoder_ffn_dim : c.encoder_ffn_dim;
-  const double rotary = c.position_embedding == "rotary" ? c.rope_theta : 0.0;
-  auto make = [&](const std::string& path, nn::SublayerType type,
-                  std::shared_ptr<nn::BlockImpl> block) {
+  const int64_t count = side == StackSide::kDecoder ? c.decoder_layers : c.encoder_layers;
+  auto make = [&](const std::string& path, nn::SublayerType type) {
+    auto block = nn::build_block(block_spec(c, path), sublayer_role(path), block_env(c, path));
     return nn::Sublayer(nn::SublayerOptions{path, type, c.d_model, c.normalize_before, c.dropout,
                                             c.norm_type, c.norm_eps},
                         std::move(block));
   };
-  auto attention = [&](bool cross) {
-    nn::AttentionOptions options{c.d_model, heads, c.attention_dropout, cross,
-                                 /*causal=*/decoder_side && !cross};
-    options.num_kv_heads = cross ? 0 : c.num_key_value_heads;
-    options.bias = c.use_bias;
-    options.rotary_theta = cross ? 0.0 : rotary;
-    return std::make_shared<nn::SoftmaxAttentionImpl>(options);
-  };
-  nn::FeedForwardOptions ffn_options{
-      c.d_model, ffn_dim, c.activation_function, c.activation_dropout, c.ffn_gated, c.use_bias};
   std::vector<TransformerLayer> layers;
   for (int64_t i = 0; i < count; ++i) {
     const std::string prefix = fmt::format("{}.layers.{}.", name, i);
-    nn::Sublayer self =
-        make(prefix + "self_attn", nn::SublayerType::kSelfAttention, attention(false));
+    nn::Sublayer self = make(prefix + "self_attn", nn::SublayerType::kSelfAttention);
     nn::Sublayer cross{nullptr};
-    if (cross_attention)
-      cross = make(prefix + "cross_attn", nn::SublayerType::kCrossAttention, attention(true));
-    nn::Sublayer ffn = make(prefix + "ffn", nn::SublayerType::kFeedForward,
-                            std::make_shared<nn::FeedForwardImpl>(ffn_options));
+    if (cross_attention) cross = make(prefix + "cross_attn", nn::SublayerType::kCrossAttention);
+    nn::Sublayer ffn = make(prefix + "ffn", nn::SublayerType::kFeedForward);
     layers.emplace_back(std::move(self), std::move(cross), std::move(ffn));
   }
   // Post-norm layers end normalized; a pre-norm stack needs a norm after its last layer.
   std::optional<nn::NormOptions> final_norm;
   if (c.normalize_before) final_norm = nn::NormOptions{c.d_model, c.norm_type, c.norm_eps};
-  return TransformerStack(std::move(layers), final_norm);
+  return TransformerStack(name, std::move(layers), final_norm);
 }
 
 torch::Tensor embed_sequence(const TransformerConfig& config, const torch::Tensor& tokens,
-                             torch::nn::Embedding& table, torch::nn::Embedding& positions,
-                             int64_t start) {
+                             nn::Embedding& table, nn::Embedding& positions, int64_t start) {
   const int64_t length = tokens.size(1);
   if (start + length > config.max_position_embeddings)
     throw core::UserError(fmt::format("sequence of {} tokens exceeds max_position_embeddings {}",
@@ -121,27 +127,23 @@ torch::Tensor embed_sequence(const TransformerConfig& config, const torch::Tenso
   return x;
 }
 
-void initialize_parameters(torch::nn::Module& module, const TransformerConfig& config) {
+nn::Embedding make_token_embedding(const TransformerConfig& c) {
+  return nn::Embedding(nn::EmbeddingOptions(c.vocab_size, c.d_model)
+                           .padding_idx(c.pad_token_id)
+                           .init_std(std::pow(static_cast<double>(c.d_model), -0.5)));
+}
+
+nn::Embedding make_position_embedding(const TransformerConfig& c) {
+  return nn::Embedding(nn::EmbeddingOptions(c.max_position_embeddings, c.d_model)
+                           .init_std(std::pow(static_cast<double>(c.d_model), -0.5)));
+}
+
+void initialize_model(torch::nn::Module& model, const TransformerConfig& config) {
   torch::NoGradGuard no_grad;
   torch::manual_seed(static_cast<uint64_t>(config.init_seed));
-  const double embed_std = std::pow(static_cast<double>(config.d_model), -0.5);
-  for (auto& item : module.named_parameters()) {
-    const std::string& name = item.key();
-    torch::Tensor& p = item.value();
-    const bool is_norm = name.find("norm.") != std::string::npos;
-    if (name.find("embed_tokens") != std::string::npos) {
-      p.normal_(0.0, embed_std);
-      p[config.pad_token_id].zero_();
-    } else if (name.find("embed_positions") != std::string::npos) {
-      p.normal_(0.0, embed_std);
-    } else if (is_norm) {
-      name.ends_with("weight") ? p.fill_(1.0) : p.zero_();
-    } else if (p.dim() >= 2) {
-      torch::nn::init::xavier_uniform_(p);
-    } else {
-      p.zero_();
-    }
-  }
+  nn::reset_children(model);
+  // Parameters a model holds directly (a bias of its own) start at zero.
+  for (auto& p : model.parameters(/*recurse=*/false)) p.zero_();
 }
 
 }  // namespace slimformer::models

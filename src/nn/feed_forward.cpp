@@ -1,6 +1,18 @@
 #include "slimformer/nn/feed_forward.h"
 
+#include <algorithm>
+
 namespace slimformer::nn {
+
+const std::vector<std::string>& activation_names() {
+  static const std::vector<std::string> names = {"relu", "gelu", "silu", "swish"};
+  return names;
+}
+
+bool is_activation(const std::string& name) {
+  const auto& names = activation_names();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
 
 torch::Tensor activate(const torch::Tensor& x, const std::string& name) {
   if (name == "relu") return torch::relu(x);
@@ -12,12 +24,20 @@ torch::Tensor activate(const torch::Tensor& x, const std::string& name) {
 FeedForwardImpl::FeedForwardImpl(const FeedForwardOptions& options) : options_(options) {
   activate(torch::zeros({1}), options.activation);  // reject a bad name at construction
   auto linear = [&](int64_t in, int64_t out) {
-    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(options.bias));
+    return Linear(LinearOptions(in, out).bias(options.bias));
   };
   fc1 = register_module("fc1", linear(options.embed_dim, options.hidden_dim));
   fc2 = register_module("fc2", linear(options.hidden_dim, options.embed_dim));
   if (options.gated) fc3 = register_module("fc3", linear(options.embed_dim, options.hidden_dim));
   dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
+}
+
+BlockSpec FeedForwardImpl::spec() const {
+  return {"ffn",
+          {{"hidden_dim", options_.hidden_dim},
+           {"activation", options_.activation},
+           {"gated", options_.gated},
+           {"bias", options_.bias}}};
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x, const BlockContext& /*context*/) {

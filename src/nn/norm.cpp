@@ -9,6 +9,12 @@ NormImpl::NormImpl(const NormOptions& options) : options_(options) {
   if (options.kind == "layer_norm") bias = register_parameter("bias", torch::zeros({options.dim}));
 }
 
+void NormImpl::reset_parameters() {
+  torch::NoGradGuard no_grad;
+  weight.fill_(1.0);
+  if (bias.defined()) bias.zero_();
+}
+
 torch::Tensor NormImpl::forward(const torch::Tensor& x) {
   if (options_.kind == "layer_norm")
     return torch::layer_norm(x, {options_.dim}, weight, bias, options_.eps);

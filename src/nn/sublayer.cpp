@@ -28,6 +28,14 @@ SublayerImpl::SublayerImpl(const SublayerOptions& options, std::shared_ptr<Block
 
 torch::Tensor SublayerImpl::forward(const torch::Tensor& x, const BlockContext& context) {
   if (!enabled()) return x;
+  if (!context.taps) return apply(x, context);
+  // The block names its taps after this sublayer.
+  BlockContext scoped = context;
+  scoped.scope = &options_.path;
+  return apply(x, scoped);
+}
+
+torch::Tensor SublayerImpl::apply(const torch::Tensor& x, const BlockContext& context) {
   if (options_.pre_norm) return x + dropout_(block_->forward(norm_(x), context));
   return norm_(x + dropout_(block_->forward(x, context)));
 }

@@ -71,6 +71,9 @@ void require_bert_layout(const models::TransformerConfig& c) {
         fmt::format("position_embedding {}; BERT learns absolute positions", c.position_embedding));
   if (c.norm_type != "layer_norm") refuse(fmt::format("norm_type {}", c.norm_type));
   if (c.ffn_gated || !c.use_bias) refuse("a gated or bias-free feed-forward block");
+  if (!c.blocks.empty())
+    refuse(fmt::format("blocks other than the default ({} at {})", c.blocks.begin()->second.kind,
+                       c.blocks.begin()->first));
 }
 
 }  // namespace

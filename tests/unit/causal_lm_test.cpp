@@ -57,7 +57,7 @@ models::TransformerConfig llama_config() {
 // Logits of each position computed one token at a time with the cache, after a prompt chunk.
 torch::Tensor cached_logits(models::CausalLMImpl& model, const torch::Tensor& tokens,
                             int64_t prompt) {
-  auto cache = model.make_cache();
+  auto cache = model.make_state();
   std::vector<torch::Tensor> parts = {model.forward(tokens.narrow(1, 0, prompt), &cache)};
   for (int64_t t = prompt; t < tokens.size(1); ++t)
     parts.push_back(model.forward(tokens.narrow(1, t, 1), &cache));

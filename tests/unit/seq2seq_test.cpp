@@ -28,13 +28,13 @@ TEST_P(Seq2SeqTest, IncrementalDecodingEqualsFullForward) {
   auto tgt = random_tokens(3, 6, 50);
   auto encoded = model->encode(src);
   auto full = model->decode(tgt, encoded);
-  auto cache = model->make_cache();
+  auto cache = model->make_state();
   std::vector<torch::Tensor> steps;
   for (int64_t t = 0; t < tgt.size(1); ++t)
     steps.push_back(model->decode(tgt.narrow(1, t, 1), encoded, &cache));
   EXPECT_TRUE(torch::allclose(torch::cat(steps, 1), full, 1e-5, 1e-5));
   // A prefix given at once, then single steps, agrees too.
-  auto cache2 = model->make_cache();
+  auto cache2 = model->make_state();
   auto first = model->decode(tgt.narrow(1, 0, 4), encoded, &cache2);
   auto rest = model->decode(tgt.narrow(1, 4, 2), encoded, &cache2);
   EXPECT_TRUE(torch::allclose(torch::cat({first, rest}, 1), full, 1e-5, 1e-5));
@@ -72,7 +72,7 @@ TEST(Seq2Seq, LearnedPositionsSeparateEmbeddingsAndUntiedOutput) {
   torch::NoGradGuard no_grad;
   auto src = random_tokens(2, 5, 50), tgt = random_tokens(2, 4, 50);
   auto encoded = model->encode(src);
-  auto cache = model->make_cache();
+  auto cache = model->make_state();
   std::vector<torch::Tensor> steps;
   for (int64_t t = 0; t < 4; ++t)
     steps.push_back(model->decode(tgt.narrow(1, t, 1), encoded, &cache));

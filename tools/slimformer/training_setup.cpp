@@ -17,8 +17,8 @@ namespace {
 
 // Model options are TransformerConfig's own fields (model.d_model, model.encoder_layers, ...).
 const std::vector<std::string> kFixedConfigFields = {
-    "model_type",   "vocab_size",   "removed_sublayers", "pad_token_id",
-    "unk_token_id", "bos_token_id", "eos_token_id"};
+    "model_type",   "vocab_size",   "removed_sublayers", "blocks",
+    "pad_token_id", "unk_token_id", "bos_token_id",      "eos_token_id"};
 
 bool is_model_option(const std::string& field) {
   return std::find(kFixedConfigFields.begin(), kFixedConfigFields.end(), field) ==

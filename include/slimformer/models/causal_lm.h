@@ -10,6 +10,7 @@
 #include "slimformer/models/model_tree.h"
 #include "slimformer/models/transformer_config.h"
 #include "slimformer/models/transformer_stack.h"
+#include "slimformer/nn/linear.h"
 
 namespace slimformer::models {
 
@@ -17,22 +18,29 @@ class CausalLMImpl : public torch::nn::Module, public ModelTree {
  public:
   explicit CausalLMImpl(const TransformerConfig& config);
 
-  // Next-token logits [B, T, V] for tokens [B, T]. With a cache, tokens are the positions after
-  // the cached ones and the cache grows by T. Sequences are right-padded: causal attention never
-  // lets a real token see the padding after it.
-  torch::Tensor forward(const torch::Tensor& tokens, DecoderCache* cache = nullptr);
-  DecoderCache make_cache() const;
+  // Next-token logits [B, T, V] for tokens [B, T]. With a decoding state, tokens are the
+  // positions after those the state has seen, and the state advances by T. Sequences are
+  // right-padded: causal attention never lets a real token see the padding after it. Reports the
+  // decoder's taps when given.
+  torch::Tensor forward(const torch::Tensor& tokens, DecodingState* state = nullptr,
+                        nn::Taps* taps = nullptr);
+  // A fresh decoding state.
+  DecodingState make_state() const { return decoder->make_state(); }
+  // The embedding step: tokens at positions start .. start + T - 1.
+  torch::Tensor embed(const torch::Tensor& tokens, int64_t start = 0);
+  // Output logits of decoder states [B, T, D].
+  torch::Tensor logits(const torch::Tensor& hidden);
 
-  // Reinitializes all parameters from config.init_seed (initialize_parameters).
+  // Reinitializes all parameters from config.init_seed (initialize_model).
   void initialize();
 
   const TransformerConfig& config() const override { return config_; }
   std::vector<nn::Sublayer> sublayers() override { return decoder->sublayers(); }
   torch::nn::Module& module() override { return *this; }
 
-  torch::nn::Embedding embed_tokens{nullptr}, embed_positions{nullptr};
+  nn::Embedding embed_tokens{nullptr}, embed_positions{nullptr};
   TransformerStack decoder{nullptr};
-  torch::nn::Linear lm_head{nullptr};  // absent when tied to embed_tokens
+  nn::Linear lm_head{nullptr};  // absent when tied to embed_tokens
 
  protected:
   TransformerConfig& mutable_config() override { return config_; }

@@ -12,6 +12,7 @@
 #include "slimformer/models/model_tree.h"
 #include "slimformer/models/transformer_config.h"
 #include "slimformer/models/transformer_stack.h"
+#include "slimformer/nn/linear.h"
 
 namespace slimformer::models {
 
@@ -24,30 +25,45 @@ class EncoderModelImpl : public torch::nn::Module, public ModelTree {
   explicit EncoderModelImpl(const TransformerConfig& config);
 
   // Hidden states [B, S, D] of tokens [B, S] with segment ids [B, S] (undefined: all 0); padding
-  // (config.pad_token_id) is masked out of attention.
-  torch::Tensor encode(const torch::Tensor& tokens, const torch::Tensor& segments = {});
+  // (config.pad_token_id) is masked out of attention. Reports "encoder.embeddings" and the
+  // stack's taps when given.
+  torch::Tensor encode(const torch::Tensor& tokens, const torch::Tensor& segments = {},
+                       nn::Taps* taps = nullptr);
+
+  // The steps of encode, for callers that run parts of the stack (a decomposed encoder runs the
+  // lower layers on each segment alone):
+  // token, position and segment embeddings, normalized, for positions start .. start + S - 1;
+  torch::Tensor embed(const torch::Tensor& tokens, const torch::Tensor& segments = {},
+                      int64_t start = 0);
+  // the attention mask of a token batch (true at padding), [B, 1, 1, S];
+  torch::Tensor padding_mask(const torch::Tensor& tokens) const;
+  // layers [begin, end) (end -1: to the last) on hidden states whose first token sits at
+  // `position`.
+  torch::Tensor run_layers(const torch::Tensor& hidden, const torch::Tensor& mask, int64_t begin,
+                           int64_t end, int64_t position = 0, nn::Taps* taps = nullptr);
+
   // Masked-LM logits [B, S, V] (encoder_head mlm).
   torch::Tensor mlm_logits(const torch::Tensor& hidden);
   // Class logits, or the regression score when num_labels is 1: [B, num_labels].
   torch::Tensor classify(const torch::Tensor& hidden);
   SpanLogits span_logits(const torch::Tensor& hidden);
 
-  // Reinitializes all parameters from config.init_seed (initialize_parameters).
+  // Reinitializes all parameters from config.init_seed (initialize_model).
   void initialize();
 
   const TransformerConfig& config() const override { return config_; }
   std::vector<nn::Sublayer> sublayers() override { return encoder->sublayers(); }
   torch::nn::Module& module() override { return *this; }
 
-  torch::nn::Embedding embed_tokens{nullptr}, embed_positions{nullptr}, embed_segments{nullptr};
+  nn::Embedding embed_tokens{nullptr}, embed_positions{nullptr}, embed_segments{nullptr};
   nn::Norm embed_norm{nullptr};
   TransformerStack encoder{nullptr};
-  torch::nn::Linear pooler{nullptr};
+  nn::Linear pooler{nullptr};
   // Heads: only the one the config names exists.
-  torch::nn::Linear mlm_transform{nullptr};
+  nn::Linear mlm_transform{nullptr};
   nn::Norm mlm_norm{nullptr};
   torch::Tensor mlm_bias;
-  torch::nn::Linear classifier{nullptr}, span_head{nullptr};
+  nn::Linear classifier{nullptr}, span_head{nullptr};
 
  protected:
   TransformerConfig& mutable_config() override { return config_; }

@@ -25,6 +25,12 @@ class ModelTree {
 
   // Removes a sublayer physically and records it in the model's config.
   void remove(const std::string& path);
+  // Replaces the block of a sublayer by one built from `spec` through the block registry, and
+  // records the spec in the config (config.blocks) unless it is the family default, so the model
+  // saves and reloads as it now is. Options the spec leaves out are the current block's when the
+  // kind stays. The new block starts from its own initialization, on the model's device. Returns
+  // the new block.
+  std::shared_ptr<nn::BlockImpl> replace(const std::string& path, const nn::BlockSpec& spec);
 
   // The sublayer at `path`; a UserError listing the valid paths if there is none.
   nn::Sublayer sublayer(const std::string& path);

@@ -7,7 +7,7 @@
 #include "slimformer/models/model_tree.h"
 #include "slimformer/models/transformer_config.h"
 #include "slimformer/models/transformer_stack.h"
-#include "slimformer/nn/attention.h"
+#include "slimformer/nn/linear.h"
 #include "slimformer/nn/sublayer.h"
 
 namespace slimformer::models {
@@ -25,31 +25,39 @@ class Seq2SeqTransformerImpl : public torch::nn::Module, public ModelTree {
 
   // Teacher-forced logits [B, T, V] for target inputs tgt_in (starting with BOS).
   torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& tgt_in);
-  EncoderOutput encode(const torch::Tensor& src);
-  // Logits for tgt [B, T]; with a cache, tgt holds only the new positions.
+  // The encoder's output for a padded source batch; reports the encoder's taps when given.
+  EncoderOutput encode(const torch::Tensor& src, nn::Taps* taps = nullptr);
+  // Logits for tgt [B, T]; with a decoding state, tgt holds only the positions after those the
+  // state has seen, and the state advances by T. Reports the decoder's taps when given.
   torch::Tensor decode(const torch::Tensor& tgt, const EncoderOutput& encoded,
-                       DecoderCache* cache = nullptr);
-  DecoderCache make_cache() const;
+                       DecodingState* state = nullptr, nn::Taps* taps = nullptr);
+  // A fresh decoding state for the decoder.
+  DecodingState make_state() const { return decoder->make_state(); }
 
-  // Reinitializes all parameters from config.init_seed (initialize_parameters).
+  // Embedding steps (tokens at positions start .. start + T - 1, scaled, with positions, with
+  // embedding dropout in training).
+  torch::Tensor embed_source(const torch::Tensor& src, int64_t start = 0);
+  torch::Tensor embed_target(const torch::Tensor& tgt, int64_t start = 0);
+  // Output logits of decoder states [B, T, D].
+  torch::Tensor logits(const torch::Tensor& hidden);
+
+  // Reinitializes all parameters from config.init_seed (initialize_model).
   void initialize();
 
   const TransformerConfig& config() const override { return config_; }
   std::vector<nn::Sublayer> sublayers() override;
   torch::nn::Module& module() override { return *this; }
 
+  nn::Embedding encoder_embed_tokens{nullptr}, decoder_embed_tokens{nullptr};
+  nn::Embedding encoder_embed_positions{nullptr}, decoder_embed_positions{nullptr};
+  TransformerStack encoder{nullptr}, decoder{nullptr};
+  nn::Linear lm_head{nullptr};  // absent when tied to decoder_embed_tokens
+
  protected:
   TransformerConfig& mutable_config() override { return config_; }
 
  private:
-  torch::Tensor embed(const torch::Tensor& tokens, torch::nn::Embedding& table,
-                      torch::nn::Embedding& positions, int64_t start);
-
   TransformerConfig config_;
-  torch::nn::Embedding encoder_embed_tokens{nullptr}, decoder_embed_tokens{nullptr};
-  torch::nn::Embedding encoder_embed_positions{nullptr}, decoder_embed_positions{nullptr};
-  TransformerStack encoder{nullptr}, decoder{nullptr};
-  torch::nn::Linear lm_head{nullptr};
   torch::nn::Dropout embed_dropout{nullptr};
 };
 TORCH_MODULE(Seq2SeqTransformer);

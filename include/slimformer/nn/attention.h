@@ -1,9 +1,12 @@
 // Attention blocks. Softmax multi-head attention (Vaswani et al. 2017), used as self-attention
 // (queries, keys and values from the input) or cross-attention (keys and values from the encoder
-// memory), with an optional key/value cache for incremental decoding.
+// memory), with grouped-query heads and rotary positions as options, and a key/value state for
+// incremental decoding. Block kind "softmax_attention"; spec options: heads, kv_heads,
+// head_dim, bias, rotary_theta.
 #pragma once
 
 #include "slimformer/nn/block.h"
+#include "slimformer/nn/linear.h"
 
 namespace slimformer::nn {
 
@@ -14,25 +17,41 @@ struct AttentionOptions {
   bool cross = false;         // keys and values from BlockContext::memory
   bool causal = false;        // self-attention that may not look ahead
   int64_t num_kv_heads = 0;   // key/value heads; 0: num_heads. Must divide num_heads.
+  int64_t head_dim = 0;       // per head; 0: embed_dim / num_heads (which must divide)
   bool bias = true;           // biases on the four projections
   double rotary_theta = 0.0;  // > 0: rotary positions with this base on queries and keys
+};
+
+// The keys and values an attention block has seen, [batch, kv_heads, time, head_dim]: appended
+// one step at a time for self-attention, computed once per sequence for cross-attention.
+class KeyValueState : public BlockState {
+ public:
+  bool empty() const { return !key.defined(); }
+  int64_t length() const { return empty() ? 0 : key.size(2); }
+  // Appends new keys and values along time; returns the whole sequence of each.
+  std::pair<torch::Tensor, torch::Tensor> append(const torch::Tensor& k, const torch::Tensor& v);
+  void reorder(const torch::Tensor& order) override;
+  int64_t bytes() const override;
+
+  torch::Tensor key, value;
 };
 
 class SoftmaxAttentionImpl : public BlockImpl {
  public:
   explicit SoftmaxAttentionImpl(const AttentionOptions& options);
+  // Reports "<scope>.attention_probs" [B, heads, T, S] to taps that want it.
   torch::Tensor forward(const torch::Tensor& x, const BlockContext& context) override;
-  std::string kind() const override {
-    return options_.cross ? "cross_attention" : "self_attention";
-  }
+  BlockSpec spec() const override;
+  std::unique_ptr<BlockState> make_state() const override;
   const AttentionOptions& options() const { return options_; }
+  int64_t kv_heads() const;
+  int64_t head_dim() const;
 
-  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
+  Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
 
  private:
   // [B, T, heads * hd] -> [B, heads, T, hd]
   torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) const;
-  int64_t kv_heads() const;
   AttentionOptions options_;
   torch::nn::Dropout dropout_{nullptr};
 };

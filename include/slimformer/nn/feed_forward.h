@@ -1,9 +1,14 @@
 // Feed-forward blocks: position-wise two-layer networks, fc2(dropout(act(fc1(x)))), or the gated
 // form (GLU variants, Shazeer 2020; SwiGLU in Llama) fc2(dropout(act(fc1(x)) * fc3(x))), where
-// fc1, fc3 and fc2 are Llama's w1 (gate), w3 (up) and w2 (down).
+// fc1, fc3 and fc2 are Llama's w1 (gate), w3 (up) and w2 (down). Block kind "ffn"; spec options:
+// hidden_dim, activation, gated, bias.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "slimformer/nn/block.h"
+#include "slimformer/nn/linear.h"
 
 namespace slimformer::nn {
 
@@ -20,9 +25,10 @@ class FeedForwardImpl : public BlockImpl {
  public:
   explicit FeedForwardImpl(const FeedForwardOptions& options);
   torch::Tensor forward(const torch::Tensor& x, const BlockContext& context) override;
-  std::string kind() const override { return "ffn"; }
+  BlockSpec spec() const override;
+  const FeedForwardOptions& options() const { return options_; }
 
-  torch::nn::Linear fc1{nullptr}, fc2{nullptr}, fc3{nullptr};  // fc3 only when gated
+  Linear fc1{nullptr}, fc2{nullptr}, fc3{nullptr};  // fc3 only when gated
 
  private:
   FeedForwardOptions options_;
@@ -30,6 +36,9 @@ class FeedForwardImpl : public BlockImpl {
 };
 TORCH_MODULE(FeedForward);
 
+// The activations blocks can name: relu, gelu, silu (swish is silu).
+const std::vector<std::string>& activation_names();
+bool is_activation(const std::string& name);
 // Applies a named activation; throws std::invalid_argument for an unknown name.
 torch::Tensor activate(const torch::Tensor& x, const std::string& name);
 

@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "slimformer/nn/init.h"
+
 namespace slimformer::nn {
 
 struct NormOptions {
@@ -15,10 +17,12 @@ struct NormOptions {
   double eps = 1e-5;
 };
 
-class NormImpl : public torch::nn::Module {
+class NormImpl : public torch::nn::Module, public Initializable {
  public:
   explicit NormImpl(const NormOptions& options);
   torch::Tensor forward(const torch::Tensor& x);
+  // Unit scale, zero shift.
+  void reset_parameters() override;
   const NormOptions& options() const { return options_; }
 
   torch::Tensor weight, bias;  // bias is undefined for rms_norm

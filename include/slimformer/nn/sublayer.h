@@ -49,7 +49,8 @@ class SublayerImpl : public torch::nn::Module {
   void remove();
 
   std::shared_ptr<BlockImpl> block() const { return block_; }
-  // Swaps in another block (another attention kind, a searched feed-forward).
+  // Swaps in another block (another attention kind, a searched feed-forward). Models record the
+  // change in their config through ModelTree::replace, which calls this.
   void replace(std::shared_ptr<BlockImpl> block);
 
   // This sublayer's parameters, keyed by full path ("<path>.block.fc1.weight").
@@ -62,6 +63,8 @@ class SublayerImpl : public torch::nn::Module {
 
  private:
   SublayerOptions options_;
+  torch::Tensor apply(const torch::Tensor& x, const BlockContext& context);
+
   std::shared_ptr<BlockImpl> block_;
   Norm norm_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
