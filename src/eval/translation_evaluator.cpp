@@ -8,9 +8,17 @@
 
 #include "slimformer/core/error.h"
 #include "slimformer/eval/bleu.h"
+#include "slimformer/eval/chrf.h"
 #include "slimformer/train/loss.h"
 
 namespace slimformer::eval {
+
+std::string ModelEvaluator::summary() const {
+  std::string out;
+  for (const auto& [name, value] : details_)
+    out += fmt::format("{}{} {:.2f}", out.empty() ? "" : "  ", name, value);
+  return out;
+}
 
 double default_threshold(const std::string& metric, double baseline) {
   if (metric == "loss") return 0.01;
@@ -19,7 +27,7 @@ double default_threshold(const std::string& metric, double baseline) {
 }
 
 const std::vector<std::string>& translation_metrics() {
-  static const std::vector<std::string> metrics = {"bleu", "loss", "ppl"};
+  static const std::vector<std::string> metrics = {"bleu", "chrf", "loss", "ppl"};
   return metrics;
 }
 
@@ -46,7 +54,7 @@ TranslationEvaluator::TranslationEvaluator(models::Seq2SeqTransformerImpl& model
     throw core::UserError(fmt::format("--metric {}: a translation model is scored by {}", metric_,
                                       fmt::join(known, ", ")));
   if (text_.source.empty()) throw core::UserError("the evaluation set has no sentences");
-  if (metric_ == "bleu") {
+  if (decodes()) {
     source_batches_ = prepare_source_batches(model_, vocab_, text_.source, decode_, device);
   } else {
     auto pairs = data::tokenize_pairs(text_, vocab_, model_.config().max_position_embeddings - 1);
@@ -70,7 +78,9 @@ const std::vector<models::EncoderOutput>* TranslationEvaluator::reusable_encodin
 double TranslationEvaluator::bleu(const std::vector<std::string>& changed) {
   const auto* encoded = reusable_encoding(changed, source_batches_.src, decode_encoding_);
   auto hyps = translate_batches(model_, vocab_, source_batches_, decode_, encoded);
-  return corpus_bleu(hyps, {text_.target}).score;
+  details_ = {{"bleu", corpus_bleu(hyps, {text_.target}).score},
+              {"chrf", corpus_chrf(hyps, text_.target).score}};
+  return details_.at(metric_);
 }
 
 double TranslationEvaluator::loss(const std::vector<std::string>& changed) {
@@ -85,14 +95,15 @@ double TranslationEvaluator::loss(const std::vector<std::string>& changed) {
     tokens += loss.tokens;
   }
   const double mean = nll / std::max<int64_t>(tokens, 1);
-  return metric_ == "ppl" ? std::exp(mean) : mean;
+  details_ = {{"loss", mean}, {"ppl", std::exp(mean)}};
+  return details_.at(metric_);
 }
 
 double TranslationEvaluator::evaluate(const std::vector<std::string>& changed) {
   torch::NoGradGuard no_grad;
   const bool was_training = model_.is_training();
   model_.eval();
-  const double value = metric_ == "bleu" ? bleu(changed) : loss(changed);
+  const double value = decodes() ? bleu(changed) : loss(changed);
   model_.train(was_training);
   return value;
 }

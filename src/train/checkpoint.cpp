@@ -39,7 +39,8 @@ void require_directory(const fs::path& dir) {
       throw core::UserError(fmt::format("{}: checkpoint has no {}", dir.string(), required));
 }
 
-// slimformer.json of `dir`, or null when it has none.
+}  // namespace
+
 nlohmann::json read_record(const fs::path& dir) {
   if (!fs::exists(dir / kRecordFile)) return nullptr;
   try {
@@ -49,6 +50,8 @@ nlohmann::json read_record(const fs::path& dir) {
         fmt::format("{}: malformed JSON: {}", (dir / kRecordFile).string(), e.what()));
   }
 }
+
+namespace {
 
 CheckpointFiles read_checkpoint_files(const fs::path& dir) {
   require_directory(dir);
@@ -153,6 +156,51 @@ CausalLMCheckpoint load_causal_lm(const fs::path& dir, const torch::Device& devi
   return ckpt;
 }
 
+torch::ScalarType stored_dtype(const fs::path& dir) {
+  const fs::path file = dir / kModelFile;
+  if (!fs::exists(file)) return torch::kFloat32;
+  const auto stored = core::load_safetensors(file);
+  for (const auto& [key, t] : stored)
+    if (t.is_floating_point()) return t.scalar_type();
+  return torch::kFloat32;
+}
+
+LoadedModel load_model(const fs::path& dir, const torch::Device& device) {
+  const std::string family = checkpoint_model_type(dir);
+  LoadedModel out;
+  if (family == "seq2seq") {
+    auto ckpt = load_seq2seq(dir, device);
+    out = {ckpt.model.ptr(), std::make_shared<data::Vocab>(ckpt.vocab), std::move(ckpt.init),
+           ckpt.init_from_seed, std::move(ckpt.record)};
+  } else if (family == "causal_lm") {
+    auto ckpt = load_causal_lm(dir, device);
+    out = {ckpt.model.ptr(), ckpt.tokenizer, std::move(ckpt.init), ckpt.init_from_seed,
+           std::move(ckpt.record)};
+  } else {
+    auto ckpt = load_encoder(dir, device);
+    out = {ckpt.model.ptr(), ckpt.tokenizer, std::move(ckpt.init), ckpt.init_from_seed,
+           std::move(ckpt.record)};
+  }
+  out.stored_dtype = stored_dtype(dir);
+  return out;
+}
+
+void save_model(const fs::path& dir, const LoadedModel& model, const nlohmann::json& record,
+                torch::ScalarType dtype) {
+  nlohmann::json full = model.record.is_object() ? model.record : nlohmann::json::object();
+  full.update(record);
+  const bool seeded = init_matches_seed(model.init, model.model->config());
+  const core::TensorMap no_init;
+  if (seeded)
+    full["init"] = kInitFromSeed;
+  else
+    full.erase("init");
+  core::write_directory_atomically(dir, [&](const fs::path& tmp) {
+    write_model_files(tmp, *model.model, seeded ? no_init : model.init, *model.tokenizer, full,
+                      dtype);
+  });
+}
+
 core::TensorMap regenerate_init(const models::TransformerConfig& config) {
   // Initialization depends only on config.init_seed.
   return cast_tensors(models::build_model(config)->state(), torch::kFloat32);
@@ -161,10 +209,11 @@ core::TensorMap regenerate_init(const models::TransformerConfig& config) {
 bool init_matches_seed(const core::TensorMap& init, const models::TransformerConfig& config,
                        std::string* why) {
   if (init.empty()) return false;
-  auto fresh = regenerate_init(config);
-  for (const auto& [key, tensor] : init) {
-    if (!fresh.count(key) ||
-        !torch::equal(fresh.at(key), tensor.to(torch::kCPU, torch::kFloat32))) {
+  // Every parameter of a fresh model must be there with its value; entries of removed
+  // sublayers are irrelevant, as checkpoints leave them out.
+  for (const auto& [key, value] : regenerate_init(config)) {
+    auto it = init.find(key);
+    if (it == init.end() || !torch::equal(value, it->second.to(torch::kCPU, torch::kFloat32))) {
       if (why) *why = key;
       return false;
     }

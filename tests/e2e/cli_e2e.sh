@@ -47,6 +47,9 @@ check "evaluate scores identical text at 100 BLEU" grep -q "^BLEU = 100.00" "$wo
 check "evaluate prints the sacreBLEU signature" grep -q "tok:13a|smooth:exp" "$work/eval.txt"
 "$bin" evaluate "$work/run/last" --src "$work/val.en" --ref "$work/val.de" --beam 1 --output "$work/eval" >/dev/null 2>&1
 check "evaluate decodes and writes results.json" test -f "$work/eval/results.json"
+expect_error "evaluate refuses an option of another family" 1 \
+  "--glue applies to classification encoders; $work/run/last is a translation model (seq2seq)" -- \
+  "$bin" evaluate "$work/run/last" --glue SST-2
 
 # Ctrl-C saves a resumable checkpoint and exits 130.
 "$bin" train "${tiny[@]}" --max-steps 100000 --validate-every 0 --output "$work/sigint" >"$work/sigint.txt" 2>&1 &

@@ -33,6 +33,14 @@ check "finetune from scratch" grep -q "^WNLI [0-9.]* (dev" "$work/sc.txt"
 "$bin" evaluate "$work/ft/best" --glue WNLI >"$work/eval.txt" 2>&1
 check "evaluate prints the GLUE line" grep -q "^WNLI [0-9.]*  (data/glue/WNLI/dev.tsv.gz, 71 examples)" "$work/eval.txt"
 
+# The importance methods on a GLUE-fine-tuned encoder, scored by the task it records.
+"$bin" importance "$work/ft/best" --samples 40 --tolerance 0.25 --curve-max-k 2 \
+  --output "$work/ft-imp" >"$work/ft-imp.txt" 2>&1
+check "importance scores an encoder by its task's accuracy" grep -q "^accuracy of the full model on 40" "$work/ft-imp.txt"
+"$bin" prune-modules "$work/ft/best" --importance "$work/ft-imp" --k 1 --finetune-steps 2 \
+  --max-tokens 1024 --repeats 1 --output "$work/ft-prune" >"$work/ft-prune.txt" 2>&1
+check "prune-modules prunes and fine-tunes an encoder" grep -q "^pruned + 2 updates" "$work/ft-prune.txt"
+
 squad=(--squad --max-length 64 --max-query-length 16 --doc-stride 32 --max-steps 4
   --validate-every 2 --warmup-steps 1 --max-tokens 2048)
 "$bin" finetune "$work/pt/best" "${squad[@]}" --output "$work/squad" >"$work/squad.txt" 2>&1
@@ -65,8 +73,14 @@ expect_error "malformed GLUE row" 1 "bad.tsv:3: expected 4 tab-separated columns
   "$bin" evaluate "$work/ft/best" --glue WNLI --glue-file "$work/bad.tsv"
 expect_error "unknown GLUE task" 1 "unknown GLUE task mnli" -- \
   "$bin" finetune "$work/pt/best" --glue mnli --output "$work/x"
-expect_error "encoder without a task" 1 "evaluate: an encoder needs --glue TASK" -- \
-  "$bin" evaluate "$work/ft/best"
+"$bin" evaluate "$work/ft/best" >"$work/eval-recorded.txt" 2>&1
+check "evaluate scores a fine-tuned encoder on the task it records" \
+  grep -q "^WNLI [0-9.]*  (data/glue/WNLI/dev.tsv.gz, 71 examples)" "$work/eval-recorded.txt"
+expect_error "an option of another family is refused" 1 \
+  "--text applies to language models; $work/ft/best is a classification encoder" -- \
+  "$bin" evaluate "$work/ft/best" --text "$work/text.txt"
+expect_error "a masked-LM encoder is scored once fine-tuned" 1 "is a masked-LM encoder" -- \
+  "$bin" evaluate "$work/pt/best"
 cp "$work/bad.tsv" "$work/corpus.tsv"
 expect_error "pretrain .tsv outside a GLUE task folder" 1 \
   "corpus.tsv: a .tsv pre-training file must sit in its GLUE task's folder" -- \

@@ -52,7 +52,7 @@ check "rewind exits 0" test $? -eq 0
 check "rewind compares with continued training" grep -q "^original + 2 updates" "$work/rewind.txt"
 check "rewind measures four models" test "$(grep -c '"speedup"' "$work/rewind/results.json")" -eq 4
 
-expect_error "unknown metric" 1 "error: --metric accuracy: a translation model is scored by bleu, loss, ppl" -- \
+expect_error "unknown metric" 1 "error: --metric accuracy: a translation model is scored by bleu, chrf, loss, ppl" -- \
   "$bin" importance "$model" "${eval_set[@]}" --metric accuracy --output "$work/x"
 expect_error "unknown score" 1 "error: --scores must name contribution and/or criticality, got magnitude" -- \
   "$bin" importance "$model" "${eval_set[@]}" --scores magnitude --output "$work/x"
@@ -68,7 +68,10 @@ expect_error "a second prune does not overwrite the first" 1 "error: --output $w
 expect_error "rewinding needs the initial parameters" 1 "has no initial parameters (init.safetensors or an init_seed record) to rewind to" -- \
   "$bin" rewind "$work/no-init" --paths decoder.layers.0.ffn --output "$work/w"
 expect_error "criticality needs the initial parameters" 1 "criticality needs the model's initial parameters" -- \
-  "$bin" importance "$work/no-init" "${eval_set[@]}" --output "$work/v"
+  "$bin" importance "$work/no-init" "${eval_set[@]}" --scores contribution,criticality --output "$work/v"
+"$bin" importance "$work/no-init" "${eval_set[@]}" --curve-max-k 1 --output "$work/v" >"$work/v.txt" 2>&1
+check "a model without initial parameters gets contribution scores" \
+  grep -q "has no initial parameters: contribution scores only" "$work/v.txt"
 
 echo "$failures failed"
 [[ $failures -eq 0 ]]

@@ -48,6 +48,30 @@ check "the trained LM generates" grep -q "^A man" "$work/lm_gen.txt"
 "$bin" evaluate "$work/lm/best" --text "$work/valid.txt" --context 32 >"$work/lm_eval.txt" 2>&1
 check "the trained LM evaluates" grep -q "perplexity" "$work/lm_eval.txt"
 
+# The importance methods on a language model: contribution only for the imported model (it has
+# no initial parameters), both scores and pruning with fine-tuning for the trained one.
+"$bin" importance "$work/st" --text "$work/expected.txt" --curve-max-k 2 --output "$work/st-imp" \
+  >"$work/st-imp.txt" 2>&1
+check "importance scores an imported LM by perplexity" grep -q "^ppl of the full model" "$work/st-imp.txt"
+check "an LM's scores cover its ten sublayers" test "$(wc -l <"$work/st-imp/scores.csv")" -eq 11
+"$bin" importance "$work/lm/best" --text "$work/valid.txt" --context 32 --tolerance 0.25 \
+  --curve-max-k 2 --output "$work/lm-imp" >"$work/lm-imp.txt" 2>&1
+check "importance of a trained LM has criticality" grep -q "removal curve by criticality" "$work/lm-imp.txt"
+"$bin" prune-modules "$work/lm/best" --importance "$work/lm-imp" --k 1 --finetune-steps 2 \
+  --train-text "$work/train.txt" --valid-text "$work/valid.txt" --context 32 --max-tokens 512 \
+  --test-text "$work/valid.txt" --test-context 32 --repeats 1 --output "$work/lm-prune" \
+  >"$work/lm-prune.txt" 2>&1
+check "prune-modules prunes and fine-tunes an LM" grep -q "^pruned + 2 updates" "$work/lm-prune.txt"
+check "the LM measurement reports perplexity" grep -q "ppl" "$work/lm-prune.txt"
+"$bin" rewind "$work/lm/best" --paths decoder.layers.1.ffn --steps 2 --control=false \
+  --train-text "$work/train.txt" --valid-text "$work/valid.txt" --context 32 --max-tokens 512 \
+  --test-text "$work/valid.txt" --test-context 32 --repeats 1 --output "$work/lm-rewind" \
+  >"$work/lm-rewind.txt" 2>&1
+check "rewind rewinds and fine-tunes an LM" grep -q "^rewound + 2 updates" "$work/lm-rewind.txt"
+expect_error "an LM is not scored on parallel text" 1 \
+  "--src applies to translation models; $work/st is a causal language model (causal_lm)" -- \
+  "$bin" importance "$work/st" --src "$work/valid.txt" --ref "$work/valid.txt" --output "$work/x"
+
 # Errors: one line, exit 1, naming the file or option.
 head -c 100000 "$stories/stories260K.bin" >"$work/cut.bin"
 expect_error "truncated llama2.c file" 1 "cut.bin: truncated: the header (dim 64, hidden_dim 172, 5 layers, vocab 512) needs 1056540 bytes, file has 100000" -- \

@@ -325,7 +325,7 @@ TEST(TranslationEvaluator, ReusedEncoderOutputGivesTheSameScores) {
   }
   testing::expect_user_error(
       [&] { eval::TranslationEvaluator(*model, vocab, text, "accuracy", {}, torch::kCPU); },
-      "--metric accuracy: a translation model is scored by bleu, loss, ppl");
+      "--metric accuracy: a translation model is scored by bleu, chrf, loss, ppl");
 }
 
 }  // namespace

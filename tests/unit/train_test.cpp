@@ -2,7 +2,7 @@
 
 #include "slimformer/core/safetensors.h"
 #include "slimformer/data/text_file.h"
-#include "slimformer/eval/translation_task.h"
+#include "slimformer/tasks/translation_task.h"
 #include "slimformer/train/checkpoint.h"
 #include "slimformer/train/loss.h"
 #include "slimformer/train/schedule.h"
@@ -38,7 +38,7 @@ TEST(Schedule, WarmupThenInverseSqrtOrLinear) {
 }
 
 // A small translation task on the first bundled Multi30k lines.
-std::unique_ptr<eval::TranslationTask> small_task() {
+std::unique_ptr<tasks::TranslationTask> small_task() {
   const auto& vocab = testing::small_vocab();
   data::ParallelText text{data::read_lines(testing::data_file("multi30k/val.en.gz")),
                           data::read_lines(testing::data_file("multi30k/val.de.gz"))};
@@ -50,10 +50,10 @@ std::unique_ptr<eval::TranslationTask> small_task() {
   models::Seq2SeqTransformer model(config);
   auto init = model->state();
   for (auto& [k, v] : init) v = v.clone();
-  eval::TranslationTaskOptions options;
+  tasks::TranslationTaskOptions options;
   options.max_tokens = 300;
   options.bleu_samples = 4;
-  return std::make_unique<eval::TranslationTask>(
+  return std::make_unique<tasks::TranslationTask>(
       model, vocab, init, data::tokenize_pairs(text, vocab, 60),
       data::tokenize_pairs(valid, vocab, 60), valid, options);
 }

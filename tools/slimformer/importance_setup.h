@@ -1,26 +1,25 @@
-// Options and the run shared by the commands that score sublayer importance (importance,
-// quickstart): the evaluation subset, the scores, the removal curves, and the files they write.
+// Options of the commands that score sublayer importance (importance, quickstart) and their
+// conversion to the pipeline's structs: the evaluation data of each family, the scores and the
+// removal curves, with progress bars.
 #pragma once
 
 #include <filesystem>
 
 #include "options.h"
-#include "slimformer/data/vocab.h"
-#include "slimformer/methods/importance/importance.h"
-#include "slimformer/models/seq2seq.h"
+#include "slimformer/pipeline/evaluation.h"
+#include "slimformer/pipeline/importance_run.h"
 
 namespace slimformer::tools {
 
 void add_importance_options(CommandOptions& options);
 
-// Scores every sublayer of `model` per the importance.* and data.* settings, computes the
-// removal curves, and writes results.json, scores.csv, evaluations.csv, the SVG figures and
-// report.html into `out`. `record` is merged into results.json (command, model).
-methods::ImportanceResult run_importance(models::Seq2SeqTransformerImpl& model,
-                                         const data::Vocab& vocab, const core::TensorMap& init,
-                                         const core::Settings& settings,
-                                         const torch::Device& device,
-                                         const std::filesystem::path& out,
-                                         const nlohmann::json& record);
+// The evaluation the data.* and importance.* options describe for a model of `config`'s family
+// (translation: Multi30k validation unless --src/--ref name other text).
+pipeline::EvaluationOptions importance_evaluation(const core::Settings& settings,
+                                                  const models::TransformerConfig& config,
+                                                  const torch::Device& device);
+
+// The scoring options, with progress bars for each phase.
+pipeline::ImportanceRunOptions importance_run_options(const core::Settings& settings);
 
 }  // namespace slimformer::tools

@@ -78,6 +78,10 @@ void CommandOptions::set_defaults(
   for (const auto& [key, value] : values) set_default(key, value);
 }
 
+std::string given_string(const core::Settings& s, const std::string& key) {
+  return s.origin(key) == "default" ? "" : s.get_string(key);
+}
+
 std::vector<std::string> get_list(const core::Settings& settings, const std::string& key) {
   std::vector<std::string> out;
   for (const auto& item : settings.get_strings(key)) {

@@ -42,6 +42,9 @@ class CommandOptions {
   bool dump_ = false;
 };
 
+// A string option's value when the user gave it (on the command line or in a recipe), else empty.
+std::string given_string(const core::Settings& settings, const std::string& key);
+
 // A list option: recipe lists as they are, command-line values split at commas.
 std::vector<std::string> get_list(const core::Settings& settings, const std::string& key);
 

@@ -36,40 +36,4 @@ SquadRunOptions squad_run_options(const core::Settings& s, const models::Transfo
   return o;
 }
 
-SquadRunOptions squad_options_of_run(const nlohmann::json& record,
-                                     const models::TransformerConfig& model) {
-  SquadRunOptions o;
-  o.windows.max_length = model.max_position_embeddings;
-  const auto options = record.is_object() ? record.value("options", nlohmann::json::object())
-                                          : nlohmann::json::object();
-  const auto data = options.value("data", nlohmann::json::object());
-  const auto task = options.value("task", nlohmann::json::object());
-  o.file = data.value("squad_file", o.file);
-  o.held_out_articles = data.value("squad_held_out", o.held_out_articles);
-  o.valid_articles = data.value("squad_valid_articles", o.valid_articles);
-  o.windows.max_length =
-      std::min(data.value("max_length", o.windows.max_length), model.max_position_embeddings);
-  o.windows.doc_stride = data.value("doc_stride", o.windows.doc_stride);
-  o.windows.max_query_length = data.value("max_query_length", o.windows.max_query_length);
-  o.max_answer_length = task.value("max_answer_length", o.max_answer_length);
-  return o;
-}
-
-SquadSplit read_squad_split(const SquadRunOptions& options) {
-  auto [rest, held_out] =
-      data::split_by_article(data::read_squad(options.file), options.held_out_articles);
-  auto [train, valid] = data::split_by_article(rest, options.valid_articles);
-  return {std::move(train), std::move(valid), std::move(held_out)};
-}
-
-std::string score_squad(models::EncoderModelImpl& model, const data::Tokenizer& tokenizer,
-                        const data::SquadDataset& held_out, const SquadRunOptions& options,
-                        const eval::SquadTaskOptions& task_options) {
-  auto features = data::make_squad_windows(held_out, tokenizer, options.windows);
-  auto score =
-      eval::squad_score(held_out, eval::predict_squad(model, features, tokenizer, task_options));
-  return fmt::format("SQuAD v1.1 held-out ({} articles, {} questions): EM {:.2f} F1 {:.2f}",
-                     held_out.articles.size(), score.questions, score.exact_match, score.f1);
-}
-
 }  // namespace slimformer::tools

@@ -2,27 +2,21 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <spdlog/spdlog.h>
 
-#include <chrono>
+#include <memory>
 
 #include "command_line.h"
+#include "commands.h"
+#include "language_model_setup.h"
 #include "progress.h"
 #include "slimformer/core/error.h"
-#include "slimformer/core/files.h"
 #include "slimformer/core/runtime.h"
-#include "slimformer/data/parallel_corpus.h"
-#include "slimformer/eval/bleu.h"
-#include "slimformer/eval/chrf.h"
-#include "slimformer/eval/decoding.h"
 #include "slimformer/methods/importance/importance_io.h"
-#include "slimformer/report/html_report.h"
 #include "translation_setup.h"
 
 namespace slimformer::tools {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 void add_sublayer_choice_options(CommandOptions& options, const std::string& section,
                                  int64_t default_k) {
@@ -57,6 +51,9 @@ void add_surgery_options(CommandOptions& options, const std::string& section,
 
 void add_finetune_options(CommandOptions& options) {
   add_translation_train_options(options, /*new_model=*/false);
+  add_language_model_data_options(options);
+  options.add("data.glue_dir", "data/glue",
+              "encoders: directory with <task>/train.tsv[.gz] and dev.tsv[.gz]");
   options.set_default("train.schedule", "constant");
   options.set_default("train.lr", 3e-4);
   options.set_default("train.warmup_steps", 0);
@@ -65,155 +62,92 @@ void add_finetune_options(CommandOptions& options) {
   options.set_default("train.bleu_samples", 300);
 }
 
-fs::path finetune(const core::Settings& settings, const CommonOptions& common,
-                  const fs::path& start_from, const fs::path& out, int64_t steps) {
-  core::Settings s = settings;
-  s.set("output", out.string(), "fine-tuning");
-  s.set("train.max_steps", steps, "fine-tuning");
-  // --resume continues the fine-tuning runs that have started; the others start afresh.
-  if (s.get_bool("resume") && !fs::exists(out / "last")) s.set("resume", false, "fine-tuning");
-  spdlog::info("fine-tuning {} for {} updates into {}", start_from.string(), steps, out.string());
-  run_translation_training(s, common, command_line(), start_from);
-  // The deliverable: the best checkpoint without training state, stored like the original.
-  auto best = train::load_seq2seq(out / "best", torch::kCPU);
-  save_changed_checkpoint(out / "model", best, start_from, {{"finetuned_by", command_line()}});
-  return out / "model";
-}
-
-void save_changed_checkpoint(const fs::path& dir, train::Seq2SeqCheckpoint& ckpt,
-                             const fs::path& source_dir, const json& record) {
-  const auto stored = core::load_safetensors(source_dir / train::kModelFile);
-  const auto dtype = stored.empty() ? torch::kFloat32 : stored.begin()->second.scalar_type();
-  json full = ckpt.record.is_object() ? ckpt.record : json::object();
-  full.update(record);
-  // A seeded init stays regenerable (removal does not change the surviving initial values), so
-  // it is recorded rather than stored, as in the original.
-  const bool seeded =
-      ckpt.init_from_seed || train::init_matches_seed(ckpt.init, ckpt.model->config());
-  const core::TensorMap no_init;
-  if (seeded) full["init"] = train::kInitFromSeed;
-  core::write_directory_atomically(dir, [&](const fs::path& tmp) {
-    train::write_model_files(tmp, *ckpt.model, seeded ? no_init : ckpt.init, ckpt.vocab, full,
-                             dtype);
-  });
-}
-
-bool needs_changed_model(const core::Settings& s, const fs::path& dir, const std::string& what) {
-  const bool resume = s.get_bool("resume");
-  if (!resume && fs::exists(dir))
-    throw core::UserError(
-        fmt::format("--output {} already holds {}; choose another --output (or --resume)",
-                    dir.parent_path().string(), what));
-  return !resume || !fs::exists(dir);
-}
-
 void add_test_options(CommandOptions& options) {
-  options.add("eval.test_src", "data/multi30k/test_2016_flickr.en.gz", "test source text");
-  options.add("eval.test_ref", "data/multi30k/test_2016_flickr.de.gz", "test references");
-  options.add("eval.beam", 1, "beam size for the test translations (1: greedy)", "--test-beam");
+  options.add("eval.test_src", "", "translation: test source text (default: Multi30k test2016)");
+  options.add("eval.test_ref", "", "translation: test references");
+  options.add("eval.test_text", "", "language models: test text, scored by perplexity");
+  options.add("eval.test_context", 0,
+              "language models: tokens per scoring window (0: the model's)");
+  options.add("eval.beam", 1, "translation: beam size for the test translations (1: greedy)",
+              "--test-beam");
   options.add("eval.repeats", 2, "timing rounds over all models (the fastest is kept)");
 }
 
-std::vector<MeasuredModel> measure_models(
-    const std::vector<std::pair<std::string, fs::path>>& models, const core::Settings& s,
-    const torch::Device& device) {
-  auto test = data::read_parallel(s.get_string("eval.test_src"), s.get_string("eval.test_ref"));
-  const auto& sources = test.source;
-  const auto& refs = test.target;
-  eval::DecodeOptions decode;
-  decode.beam_size = s.get_int_at_least("eval.beam", 1);
-  const int64_t repeats = s.get_int_at_least("eval.repeats", 1);
+pipeline::MeasureOptions measure_options(const core::Settings& s,
+                                         const models::TransformerConfig& config,
+                                         const torch::Device& device) {
+  pipeline::MeasureOptions o;
+  auto& e = o.evaluation;
+  e.device = device;
+  e.source = given_string(s, "eval.test_src");
+  e.reference = given_string(s, "eval.test_ref");
+  e.text = given_string(s, "eval.test_text");
+  e.context = s.get_int_at_least("eval.test_context", 0);
+  e.beam = s.get_int_at_least("eval.beam", 1);
+  pipeline::use_bundled_data(e, config, pipeline::DataSplit::kTest);
+  o.repeats = s.get_int_at_least("eval.repeats", 1);
+  auto bar = std::make_shared<ProgressBar>("test");
+  o.on_progress = [bar](int64_t done, int64_t total, const std::string& name) {
+    bar->update(done, total, name);
+    if (done == total) bar->finish();
+  };
+  return o;
+}
 
-  std::vector<train::Seq2SeqCheckpoint> checkpoints;
-  std::vector<MeasuredModel> measured;
-  for (const auto& [name, dir] : models) {
-    checkpoints.push_back(train::load_seq2seq(dir, device));
-    MeasuredModel m;
-    m.name = name, m.dir = dir;
-    m.parameters = checkpoints.back().model->num_parameters();
-    m.removed = checkpoints.back().model->config().removed_sublayers;
-    m.disk_mb = core::directory_bytes(dir) / 1e6;
-    m.seconds = INFINITY;
-    measured.push_back(m);
+pipeline::FinetuneData finetune_data(const core::Settings& s, const fs::path& model_dir) {
+  pipeline::FinetuneData d;
+  d.translation.train_src = s.get_string("data.train_src");
+  d.translation.train_tgt = s.get_string("data.train_tgt");
+  d.translation.valid_src = s.get_string("data.valid_src");
+  d.translation.valid_tgt = s.get_string("data.valid_tgt");
+  d.translation.max_length = s.get_int_at_least("data.max_length", 2);
+  d.translation.bleu_samples = s.get_int_at_least("train.bleu_samples", 0);
+  d.language_model.train_text = s.get_string("data.train_text");
+  d.language_model.valid_text = s.get_string("data.valid_text");
+  d.language_model.context = s.get_int_at_least("data.context", 2);
+  d.glue.glue_dir = s.get_string("data.glue_dir");
+  d.glue.max_length = s.get_int_at_least("data.max_length", 8);
+  const auto config = models::TransformerConfig::load((model_dir / "config.json").string());
+  d.squad = pipeline::squad_options_of_run(train::read_record(model_dir), config);
+  return d;
+}
+
+pipeline::SurgeryRun surgery_run(const core::Settings& s, const CommonOptions& common,
+                                 const std::string& section) {
+  const auto device = core::parse_device(common.device);
+  pipeline::SurgeryRun run;
+  run.model_dir = s.get_string("model");
+  run.out = s.get_string("output");
+  run.paths = chosen_sublayers(s, section);
+  run.resume = s.get_bool("resume");
+  run.data = finetune_data(s, run.model_dir);
+  run.finetune = training_run(s, common, "fine-tune");
+  const auto config = models::TransformerConfig::load((run.model_dir / "config.json").string());
+  run.measure = measure_options(s, config, device);
+  run.record = {{"command", command_line()}};
+  return run;
+}
+
+std::string measurement_description(const pipeline::MeasureOptions& o) {
+  const auto& e = o.evaluation;
+  std::string data = !e.source.empty() ? fmt::format("test set {}, beam {}", e.source, e.beam)
+                     : !e.text.empty() ? fmt::format("test text {}", e.text)
+                                       : std::string("the evaluation set the model records");
+  return fmt::format("{}; times are the fastest of {} alternating rounds.", data, o.repeats);
+}
+
+void print_measurements(const std::vector<pipeline::MeasuredModel>& measured) {
+  const auto header = pipeline::measurement_header(measured);
+  auto rows = pipeline::measurement_rows(measured);
+  rows.insert(rows.begin(), header);
+  std::vector<size_t> width(header.size(), 0);
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  for (const auto& row : rows) {
+    std::string line = fmt::format("{:<{}}", row[0], std::max<size_t>(width[0], 26));
+    for (size_t i = 1; i < row.size(); ++i) line += fmt::format(" {:>{}}", row[i], width[i]);
+    fmt::print("{}\n", line);
   }
-  ProgressBar bar("test");
-  const int64_t total = repeats * int64_t(models.size());
-  for (int64_t round = 0; round < repeats; ++round) {
-    for (size_t i = 0; i < models.size(); ++i) {
-      bar.update(round * models.size() + i, total, measured[i].name);
-      auto start = std::chrono::steady_clock::now();
-      auto hyps =
-          eval::translate(*checkpoints[i].model, checkpoints[i].vocab, sources, decode, device);
-      measured[i].seconds =
-          std::min(measured[i].seconds,
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-      if (round == 0) {
-        measured[i].bleu = eval::corpus_bleu(hyps, {refs}).score;
-        measured[i].chrf = eval::corpus_chrf(hyps, refs).score;
-      }
-    }
-  }
-  bar.update(total, total);
-  bar.finish();
-  return measured;
-}
-
-json measurements_json(const std::vector<MeasuredModel>& measured) {
-  json out = json::array();
-  for (const auto& m : measured)
-    out.push_back({{"name", m.name},
-                   {"dir", m.dir.string()},
-                   {"parameters", m.parameters},
-                   {"removed_sublayers", m.removed},
-                   {"disk_mb", m.disk_mb},
-                   {"bleu", m.bleu},
-                   {"chrf", m.chrf},
-                   {"decode_seconds", m.seconds},
-                   {"speedup", measured.front().seconds / m.seconds}});
-  return out;
-}
-
-std::vector<std::string> measurement_header() {
-  return {"model", "parameters", "MB on disk", "BLEU", "chrF2", "decode s", "speed-up"};
-}
-
-std::vector<std::vector<std::string>> measurement_rows(const std::vector<MeasuredModel>& measured) {
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& m : measured)
-    rows.push_back({m.name, fmt::format("{}", m.parameters), fmt::format("{:.1f}", m.disk_mb),
-                    fmt::format("{:.2f}", m.bleu), fmt::format("{:.2f}", m.chrf),
-                    fmt::format("{:.2f}", m.seconds),
-                    fmt::format("{:.2f}x", measured.front().seconds / m.seconds)});
-  return rows;
-}
-
-void print_measurements(const std::vector<MeasuredModel>& measured) {
-  const auto header = measurement_header();
-  fmt::print("{:<26} {:>11} {:>10} {:>7} {:>7} {:>9} {:>9}\n", header[0], header[1], header[2],
-             header[3], header[4], header[5], header[6]);
-  for (const auto& r : measurement_rows(measured))
-    fmt::print("{:<26} {:>11} {:>10} {:>7} {:>7} {:>9} {:>9}\n", r[0], r[1], r[2], r[3], r[4], r[5],
-               r[6]);
-}
-
-void measure_and_report(const std::vector<std::pair<std::string, fs::path>>& models,
-                        const core::Settings& s, const torch::Device& device, const fs::path& out,
-                        const std::string& title, const std::string& description, json results) {
-  auto measured = measure_models(models, s, device);
-  print_measurements(measured);
-  results["models"] = measurements_json(measured);
-  results["command"] = command_line();
-  results["options"] = s.to_nested_json();
-  core::write_text_atomically(out / "results.json", results.dump(2) + "\n");
-  report::HtmlReport html(title);
-  html.paragraph(
-      fmt::format("{} Test set {}, beam {}; decoding time is the fastest of {} "
-                  "alternating rounds.",
-                  description, s.get_string("eval.test_src"), s.get_int("eval.beam"),
-                  s.get_int("eval.repeats")));
-  html.table(measurement_header(), measurement_rows(measured));
-  html.save(out / "report.html");
-  fmt::print("wrote {0}/results.json and {0}/report.html\n", out.string());
 }
 
 }  // namespace slimformer::tools

@@ -1,6 +1,6 @@
-// What the module-surgery commands (prune-modules, rewind, quickstart) share: choosing the
-// sublayers, saving a changed model, fine-tuning it, and measuring models side by side on a
-// test set (BLEU, chrF, decoding time, parameters, size on disk).
+// The options of the module-surgery commands (prune-modules, rewind, quickstart) and their
+// conversion to the pipeline's structs: the sublayer choice, the test data of the side-by-side
+// measurement, what fine-tuning trains on, and the printed table.
 #pragma once
 
 #include <filesystem>
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "options.h"
-#include "slimformer/train/checkpoint.h"
+#include "slimformer/pipeline/surgery.h"
 
 namespace slimformer::tools {
 
@@ -24,50 +24,30 @@ std::vector<std::string> chosen_sublayers(const core::Settings& settings,
 void add_surgery_options(CommandOptions& options, const std::string& section,
                          const std::string& default_output);
 
-// The training options with fine-tuning defaults (constant learning rate, short budget).
+// The training options with fine-tuning defaults (constant learning rate, short budget), and
+// the data fine-tuning reads for each family.
 void add_finetune_options(CommandOptions& options);
-// Fine-tunes the checkpoint `start_from` for `steps` updates into `out` (best, last, log) and
-// saves the best as `out`/model, stored like `start_from`; returns that directory.
-std::filesystem::path finetune(const core::Settings& settings, const CommonOptions& common,
-                               const std::filesystem::path& start_from,
-                               const std::filesystem::path& out, int64_t steps);
 
-// Saves a checkpoint atomically in the storage type of the checkpoint it came from.
-void save_changed_checkpoint(const std::filesystem::path& dir, train::Seq2SeqCheckpoint& ckpt,
-                             const std::filesystem::path& source_dir, const nlohmann::json& record);
-
-// Whether the changed model in `dir` must be built: false when --resume finds it in place; a
-// UserError naming `what` when an earlier run holds it and --resume was not given.
-bool needs_changed_model(const core::Settings& settings, const std::filesystem::path& dir,
-                         const std::string& what);
-
-// eval.test_src, eval.test_ref, eval.beam, eval.repeats
+// eval.test_src, eval.test_ref, eval.test_text, eval.test_context, eval.beam, eval.repeats
 void add_test_options(CommandOptions& options);
 
-struct MeasuredModel {
-  std::string name;
-  std::filesystem::path dir;
-  int64_t parameters = 0;
-  std::vector<std::string> removed;
-  double disk_mb = 0, bleu = 0, chrf = 0, seconds = 0;
-};
-// Translates the test set with every model; decoding is timed in alternation, `repeats` rounds,
-// keeping each model's fastest, so that all see the same machine conditions.
-std::vector<MeasuredModel> measure_models(
-    const std::vector<std::pair<std::string, std::filesystem::path>>& models,
-    const core::Settings& settings, const torch::Device& device);
+// The measurement the eval.* options describe for a model of `config`'s family.
+pipeline::MeasureOptions measure_options(const core::Settings& settings,
+                                         const models::TransformerConfig& config,
+                                         const torch::Device& device);
+// What fine-tuning of the model in `model_dir` trains on, per the data.* options (an encoder on
+// the task it records).
+pipeline::FinetuneData finetune_data(const core::Settings& settings,
+                                     const std::filesystem::path& model_dir);
 
-nlohmann::json measurements_json(const std::vector<MeasuredModel>& measured);
-// Header and rows of the side-by-side table; speed-up relative to the first model.
-std::vector<std::string> measurement_header();
-std::vector<std::vector<std::string>> measurement_rows(const std::vector<MeasuredModel>& measured);
-void print_measurements(const std::vector<MeasuredModel>& measured);
+// A surgery run of the model in settings' `model` on the sublayers chosen under `section`.
+pipeline::SurgeryRun surgery_run(const core::Settings& settings, const CommonOptions& common,
+                                 const std::string& section);
 
-// Measures `models` side by side, prints the table, and writes results.json (`results` with the
-// measurements, command and options added) and report.html (`description` above the table).
-void measure_and_report(const std::vector<std::pair<std::string, std::filesystem::path>>& models,
-                        const core::Settings& settings, const torch::Device& device,
-                        const std::filesystem::path& out, const std::string& title,
-                        const std::string& description, nlohmann::json results);
+// "test set X, beam 1; times are the fastest of 2 alternating rounds.", for reports.
+std::string measurement_description(const pipeline::MeasureOptions& options);
+
+// Prints the side-by-side table.
+void print_measurements(const std::vector<pipeline::MeasuredModel>& measured);
 
 }  // namespace slimformer::tools

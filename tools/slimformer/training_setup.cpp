@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "command_line.h"
 #include "commands.h"
 #include "progress.h"
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
+#include "slimformer/core/runtime.h"
 
 namespace slimformer::tools {
 
@@ -135,44 +137,29 @@ core::TensorMap copy_state(models::ModelTree& model) {
   return state;
 }
 
-void prepare_output_dir(const train::TrainOptions& options) {
-  const fs::path& out = options.output_dir;
-  // A new run never writes over an earlier one: its checkpoints and log would be mixed or lost.
-  if (!options.resume && fs::exists(out / "last"))
-    throw core::UserError(
-        fmt::format("--output {} already holds a training run; add --resume to continue it or "
-                    "choose another --output",
-                    out.string()));
-  fs::create_directories(out);
-}
-
-train::TrainResult run_with_progress(train::TrainingTask& task, const train::TrainOptions& options,
-                                     const json& record) {
-  ProgressBar bar("train");
-  train::TrainCallbacks callbacks;
-  callbacks.on_progress = [&](const train::TrainProgress& p) {
-    bar.update(p.step, p.max_steps,
-               fmt::format("loss {:.3f} lr {:.2e} {:.0f} tok/s", p.loss, p.learning_rate,
-                           p.tokens_per_second));
+pipeline::TrainingRun training_run(const core::Settings& s, const CommonOptions& common,
+                                   const std::string& label) {
+  pipeline::TrainingRun run;
+  run.train = train_options_from_settings(s);
+  run.train.stop_requested = &g_stop_requested;
+  run.device = core::parse_device(common.device);
+  run.max_tokens = s.get_int_at_least("train.max_tokens", 16);
+  run.label_smoothing = s.get_double_in("train.label_smoothing", 0, 1, true);
+  run.record = {{"command", command_line()}, {"options", s.to_nested_json()}};
+  auto bar = std::make_shared<ProgressBar>(label);
+  run.callbacks.on_progress = [bar](const train::TrainProgress& p) {
+    bar->update(p.step, p.max_steps,
+                fmt::format("loss {:.3f} lr {:.2e} {:.0f} tok/s", p.loss, p.learning_rate,
+                            p.tokens_per_second));
+    if (p.step == p.max_steps) bar->finish();
   };
-  callbacks.on_validation = [&](int64_t step, const train::Metrics& m) {
-    bar.finish();
+  run.callbacks.on_validation = [bar](int64_t step, const train::Metrics& m) {
+    bar->finish();
     std::string line;
     for (const auto& [k, v] : m) line += fmt::format(" {} {:.3f}", k, v);
     spdlog::info("step {} validation:{}", step, line);
   };
-  torch::manual_seed(static_cast<uint64_t>(options.seed));
-  auto result = train::run_training(task, options, record, callbacks);
-  bar.finish();
-  json results = {{"steps", result.steps},
-                  {"seconds", result.seconds},
-                  {"target_tokens_per_second", result.tokens_per_second},
-                  {"stop_reason", result.stop_reason},
-                  {"best", result.best},
-                  {"parameters", task.model().num_parameters()},
-                  {"best_checkpoint", (options.output_dir / "best").string()}};
-  core::write_text_atomically(options.output_dir / "results.json", results.dump(2) + "\n");
-  return result;
+  return run;
 }
 
 }  // namespace slimformer::tools

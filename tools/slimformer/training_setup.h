@@ -1,6 +1,6 @@
-// Options and steps shared by every command that trains a model (train for each task,
-// quickstart, fine-tuning): model.* options from TransformerConfig's fields, trainer options,
-// the output-directory guard, and a training run with a progress bar and results.json.
+// Options shared by every command that trains a model (train for each task, pretrain, finetune,
+// the surgery commands' fine-tuning): model.* options from TransformerConfig's fields, trainer
+// options, the vocabulary, and the pipeline's training run with a progress bar.
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -9,6 +9,7 @@
 #include "slimformer/data/vocab.h"
 #include "slimformer/models/model_tree.h"
 #include "slimformer/models/transformer_config.h"
+#include "slimformer/pipeline/training.h"
 #include "slimformer/train/trainer.h"
 
 namespace slimformer::tools {
@@ -48,11 +49,10 @@ Checkpoint resume_or_start(const train::TrainOptions& options, Load load, Fresh 
   return checkpoint;
 }
 
-// Refuses to start a new run over an earlier one; creates the directory.
-void prepare_output_dir(const train::TrainOptions& options);
-
-// Runs the trainer with a progress bar and validation lines; writes results.json.
-train::TrainResult run_with_progress(train::TrainingTask& task, const train::TrainOptions& options,
-                                     const nlohmann::json& record);
+// The pipeline's training run per the train.* options: trainer options (stopped by Ctrl-C), the
+// device, batch budget and label smoothing, the run's record (command and options) and a progress
+// bar labelled `label` with validation lines.
+pipeline::TrainingRun training_run(const core::Settings& settings, const CommonOptions& common,
+                                   const std::string& label);
 
 }  // namespace slimformer::tools

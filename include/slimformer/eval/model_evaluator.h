@@ -2,6 +2,7 @@
 // removal curves and pruning sweeps measure over and over while they change sublayers.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,14 @@ class ModelEvaluator {
   virtual double evaluate(const std::vector<std::string>& changed) = 0;
   // How many examples one evaluation covers.
   virtual size_t examples() const = 0;
+  // Every metric the last evaluation computed, the chosen one included (BLEU comes with chrF,
+  // a GLUE accuracy with its F1).
+  virtual std::map<std::string, double> details() const { return details_; }
+  // The last evaluation in one line, as the family reports it ("SST-2 81.3", "MRPC 84.1/77.2").
+  virtual std::string summary() const;
+
+ protected:
+  std::map<std::string, double> details_;
 };
 
 // The default "within tolerance of the full model" margin of a metric, in its own units:

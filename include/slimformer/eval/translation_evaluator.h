@@ -1,6 +1,6 @@
-// ModelEvaluator for translation models: BLEU of greedy (or beam) decoding, or teacher-forced
-// loss / perplexity, on a fixed set of sentence pairs. While only decoder sublayers differ from
-// the reference state, the encoder's outputs are computed once and reused.
+// ModelEvaluator for translation models: BLEU or chrF of greedy (or beam) decoding, or
+// teacher-forced loss / perplexity, on a fixed set of sentence pairs. While only decoder sublayers
+// differ from the reference state, the encoder's outputs are computed once and reused.
 #pragma once
 
 #include "slimformer/data/parallel_corpus.h"
@@ -20,7 +20,7 @@ class TranslationEvaluator : public ModelEvaluator {
                        torch::Device device, int64_t max_tokens = 4096);
 
   std::string metric() const override { return metric_; }
-  bool higher_is_better() const override { return metric_ == "bleu"; }
+  bool higher_is_better() const override { return decodes(); }
   double evaluate(const std::vector<std::string>& changed) override;
   size_t examples() const override { return text_.source.size(); }
 
@@ -29,6 +29,8 @@ class TranslationEvaluator : public ModelEvaluator {
   const std::vector<models::EncoderOutput>* reusable_encoding(
       const std::vector<std::string>& changed, const std::vector<torch::Tensor>& sources,
       std::vector<models::EncoderOutput>& cache);
+  // BLEU and chrF are scored on decoded text; loss and perplexity teacher-forced.
+  bool decodes() const { return metric_ == "bleu" || metric_ == "chrf"; }
   double bleu(const std::vector<std::string>& changed);
   double loss(const std::vector<std::string>& changed);
 

@@ -50,6 +50,34 @@ struct ModelCheckpoint {
 using CausalLMCheckpoint = ModelCheckpoint<models::CausalLM>;
 using EncoderCheckpoint = ModelCheckpoint<models::EncoderModel>;
 
+// A checkpoint of any family: what load_model returns.
+struct LoadedModel {
+  std::shared_ptr<models::ModelTree> model;
+  std::shared_ptr<data::Tokenizer> tokenizer;
+  core::TensorMap init;                              // empty when the checkpoint has none
+  bool init_from_seed = false;                       // init regenerated from config.init_seed
+  nlohmann::json record;                             // slimformer.json (null when absent)
+  torch::ScalarType stored_dtype = torch::kFloat32;  // of model.safetensors
+  // "seq2seq", "causal_lm" or "encoder".
+  const std::string& family() const { return model->config().model_type; }
+  // The model as its family's type, or null (for instance as<models::EncoderModelImpl>()).
+  template <typename Impl>
+  Impl* as() const {
+    return dynamic_cast<Impl*>(model.get());
+  }
+};
+
+// Loads a checkpoint of whatever family `dir` holds (a slimformer checkpoint of any family, or a
+// Hugging Face BERT directory) onto `device`.
+LoadedModel load_model(const std::filesystem::path& dir, const torch::Device& device);
+
+// Saves `model` atomically as a checkpoint directory in `dtype`. Its init is recorded as the
+// seed's rather than stored when it is exactly what the config's seed gives (removal keeps it so;
+// a replaced block does not); otherwise `model.init` is written. `record` is merged over
+// model.record.
+void save_model(const std::filesystem::path& dir, const LoadedModel& model,
+                const nlohmann::json& record, torch::ScalarType dtype);
+
 // Loads a translation checkpoint onto `device`; float16/bfloat16 weights are widened to float32.
 Seq2SeqCheckpoint load_seq2seq(const std::filesystem::path& dir, const torch::Device& device);
 // Loads a causal language model checkpoint onto `device`, likewise.
@@ -60,6 +88,12 @@ CausalLMCheckpoint load_causal_lm(const std::filesystem::path& dir, const torch:
 // (embeddings, layers, pooler) is loaded: how a pre-trained encoder starts fine-tuning.
 EncoderCheckpoint load_encoder(const std::filesystem::path& dir, const torch::Device& device,
                                const std::string& head = "", int64_t num_labels = 2);
+// The storage type of the floating tensors in `dir`'s model.safetensors (float32 if none).
+torch::ScalarType stored_dtype(const std::filesystem::path& dir);
+
+// slimformer.json of `dir` (what produced the checkpoint), or null when it has none.
+nlohmann::json read_record(const std::filesystem::path& dir);
+
 // The model_type of a checkpoint directory (from its config.json; "encoder" for Hugging Face
 // BERT).
 std::string checkpoint_model_type(const std::filesystem::path& dir);
@@ -73,8 +107,9 @@ void write_model_files(const std::filesystem::path& dir, models::ModelTree& mode
 // The initial parameters of a model trained from scratch: a fresh model from the same config.
 core::TensorMap regenerate_init(const models::TransformerConfig& config);
 
-// Whether `init` is exactly the initial parameters of a fresh model built from `config` (so a
-// checkpoint can omit it and record kInitFromSeed). Names the first differing tensor in `why`.
+// Whether `init` holds exactly the initial parameters of a fresh model built from `config` (so a
+// checkpoint can omit it and record kInitFromSeed); entries for parameters the model no longer
+// has do not matter. Names the first differing tensor in `why`.
 bool init_matches_seed(const core::TensorMap& init, const models::TransformerConfig& config,
                        std::string* why = nullptr);
 

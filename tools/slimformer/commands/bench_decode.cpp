@@ -1,6 +1,6 @@
-// slimformer bench decode: several translation models measured side by side in one run on one
-// test set (parameters, size on disk, BLEU, chrF2, decoding time with the timing alternating
-// between the models), one JSON line per model.
+// slimformer bench decode: several models of one family measured side by side in one run on one
+// test set (parameters, size on disk, the family's metric, the time of an evaluation, decoding
+// for translation, alternating between the models), one JSON line per model.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -14,7 +14,7 @@ namespace slimformer::tools {
 
 void add_bench_decode(CLI::App* bench) {
   auto* cmd = bench->add_subcommand(
-      "decode", "translation models side by side: size, BLEU, decoding time (alternating)");
+      "decode", "models side by side: size, metric, decoding or scoring time (alternating)");
   auto models = std::make_shared<std::vector<std::string>>();
   auto options = std::make_shared<CommandOptions>(cmd, /*with_recipe=*/false);
   auto common = std::make_shared<CommonOptions>();
@@ -27,11 +27,13 @@ void add_bench_decode(CLI::App* bench) {
     core::Settings s;
     if (!options->resolve(s)) return;
     common->apply();
-    std::vector<std::pair<std::string, std::filesystem::path>> named;
+    std::vector<pipeline::NamedModel> named;
     for (const auto& m : *models) named.push_back({m, m});
-    auto measured = measure_models(named, s, core::parse_device(common->device));
+    const auto config = models::TransformerConfig::load(models->front() + "/config.json");
+    auto measured = pipeline::measure_models(
+        named, measure_options(s, config, core::parse_device(common->device)));
     print_measurements(measured);
-    for (const auto& line : measurements_json(measured)) std::cout << line.dump() << "\n";
+    for (const auto& line : pipeline::measurements_json(measured)) std::cout << line.dump() << "\n";
   });
 }
 

@@ -17,8 +17,8 @@
 #include "slimformer/data/token_windows.h"
 #include "slimformer/eval/bleu.h"
 #include "slimformer/eval/chrf.h"
-#include "slimformer/eval/glue_task.h"
 #include "slimformer/eval/perplexity.h"
+#include "slimformer/pipeline/evaluation.h"
 #include "slimformer/train/checkpoint.h"
 #include "squad_setup.h"
 
@@ -33,22 +33,21 @@ struct TextOptions {
   int64_t batch_size = 8;
 };
 
-void evaluate_language_model(const std::string& model_dir, const TextOptions& options,
-                             const torch::Device& device, const std::string& output) {
+void evaluate_language_model(const train::LoadedModel& model, const TextOptions& options,
+                             const std::string& output) {
   if (options.text.empty())
     throw core::UserError("evaluate: a causal language model needs --text FILE");
-  auto ckpt = train::load_causal_lm(model_dir, device);
   auto lines = data::read_lines(options.text);
   if (options.max_lines > 0 && static_cast<int64_t>(lines.size()) > options.max_lines)
     lines.resize(options.max_lines);
-  auto stream = data::token_stream(*ckpt.tokenizer, lines);
+  auto stream = data::token_stream(*model.tokenizer, lines);
   if (stream.empty()) throw core::UserError(fmt::format("--text {}: no text", options.text));
   ProgressBar bar("perplexity");
   auto start = std::chrono::steady_clock::now();
   eval::PerplexityOptions ppl_options{
       options.context, options.batch_size,
       [&](int64_t done, int64_t total) { bar.update(done, total); }};
-  auto result = eval::perplexity(*ckpt.model, stream, ppl_options);
+  auto result = eval::perplexity(*model.as<models::CausalLMImpl>(), stream, ppl_options);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   bar.finish();
@@ -74,38 +73,30 @@ void evaluate_language_model(const std::string& model_dir, const TextOptions& op
   }
 }
 
-void evaluate_glue(const std::string& model_dir, train::EncoderCheckpoint& ckpt,
-                   const std::string& task_name, const std::string& file,
-                   const torch::Device& device) {
-  if (task_name.empty())
-    throw core::UserError("evaluate: an encoder needs --glue TASK (SST-2, MRPC, CoLA, ...)");
-  const auto& task = data::glue_task(task_name);
-  const std::string path = file.empty() ? "data/glue/" + task.name + "/dev.tsv.gz" : file;
-  auto examples = data::read_glue(path, task);
-  if (ckpt.model->config().encoder_head != "classification" ||
-      ckpt.model->config().num_labels != task.num_labels)
-    throw core::UserError(
-        fmt::format("{}: not a {} classifier (fine-tune it with finetune --glue {})", model_dir,
-                    task.name, task.name));
-  auto data =
-      eval::encode_glue(examples, *ckpt.tokenizer, ckpt.model->config().max_position_embeddings);
-  std::vector<double> labels;
-  for (const auto& e : examples) labels.push_back(e.label);
-  auto score = eval::glue_score(task, eval::predict_glue(*ckpt.model, data, 4096, device), labels);
-  fmt::print("{}  ({}, {} examples)\n", score.leaderboard, path, examples.size());
-  for (const auto& [k, v] : score.metrics) fmt::print("{} {:.4f}\n", k, v);
+// The GLUE task's metrics of a classification encoder (the task it records unless --glue names
+// one) on the task's dev set or --glue-file.
+void evaluate_glue(const train::LoadedModel& model, const pipeline::EvaluationOptions& options,
+                   const std::string& model_dir) {
+  auto evaluator = pipeline::make_evaluator(model, options, model_dir);
+  evaluator->evaluate({});
+  const std::string task =
+      options.glue_task.empty() ? pipeline::recorded_glue_task(model.record) : options.glue_task;
+  fmt::print("{}  ({}, {} examples)\n", evaluator->summary(),
+             pipeline::glue_eval_file(options, task), evaluator->examples());
+  for (const auto& [k, v] : evaluator->details()) fmt::print("{} {:.2f}\n", k, v);
 }
 
 // The held-out articles of SQuAD, scored with the windows the model was fine-tuned with.
-void evaluate_squad(train::EncoderCheckpoint& ckpt, const std::string& file,
+void evaluate_squad(const train::LoadedModel& model, const std::string& file,
                     const torch::Device& device) {
-  SquadRunOptions run = squad_options_of_run(ckpt.record, ckpt.model->config());
+  SquadRunOptions run = squad_options_of_run(model.record, model.model->config());
   if (!file.empty()) run.file = file;
-  eval::SquadTaskOptions task_options;
-  task_options.max_answer_length = run.max_answer_length;
-  task_options.device = device;
+  eval::SquadPredictOptions predict;
+  predict.max_answer_length = run.max_answer_length;
+  predict.device = device;
   const auto split = read_squad_split(run);
-  fmt::print("{}\n", score_squad(*ckpt.model, *ckpt.tokenizer, split.held_out, run, task_options));
+  fmt::print("{}\n", score_squad(*model.as<models::EncoderModelImpl>(), *model.tokenizer,
+                                 split.held_out, run, predict));
 }
 
 }  // namespace
@@ -123,7 +114,8 @@ void register_evaluate(CLI::App& app) {
   decode->beam_size = 5;
   auto common = std::make_shared<CommonOptions>();
   cmd->add_option("model", *model_dir, "checkpoint directory (omit with --hyp)");
-  cmd->add_option("--src", *src, "source text to translate")->capture_default_str();
+  auto* src_option =
+      cmd->add_option("--src", *src, "source text to translate")->capture_default_str();
   cmd->add_option("--ref", *refs, "reference translations (repeat for several)");
   cmd->add_option("--hyp", *hyp_file, "score this file of translations instead of decoding");
   cmd->add_option("--output", *output, "write translations.txt and results.json to this directory");
@@ -154,16 +146,33 @@ void register_evaluate(CLI::App& app) {
   common->add_to(cmd);
   cmd->callback([=] {
     common->apply();
-    if (!model_dir->empty() && train::checkpoint_model_type(*model_dir) == "encoder") {
-      const auto device = core::parse_device(common->device);
-      auto ckpt = train::load_encoder(*model_dir, device);
-      if (ckpt.model->config().encoder_head == "span")
-        return evaluate_squad(ckpt, *squad_file, device);
-      return evaluate_glue(*model_dir, ckpt, *glue, *glue_file, device);
+    const auto device = core::parse_device(common->device);
+    std::optional<train::LoadedModel> model;
+    if (!model_dir->empty()) {
+      model = train::load_model(*model_dir, device);
+      // What the user gave, so that an option of another family is refused, not ignored.
+      pipeline::EvaluationOptions given;
+      given.device = device;
+      if (src_option->count()) given.source = *src;
+      if (!refs->empty()) given.reference = refs->front();
+      given.text = text->text;
+      given.context = text->context;
+      given.glue_task = *glue;
+      given.glue_file = *glue_file;
+      given.squad_file = *squad_file;
+      pipeline::check_options_apply(*model, given, *model_dir);
+      const auto& config = model->model->config();
+      if (config.is_causal_lm()) return evaluate_language_model(*model, *text, *output);
+      if (config.is_encoder()) {
+        if (config.encoder_head == "span") return evaluate_squad(*model, *squad_file, device);
+        if (config.encoder_head == "mlm")
+          throw core::UserError(fmt::format(
+              "{} is a masked-LM encoder; evaluate scores it once fine-tuned (finetune --glue "
+              "TASK or --squad)",
+              *model_dir));
+        return evaluate_glue(*model, given, *model_dir);
+      }
     }
-    if (!model_dir->empty() && train::checkpoint_model_type(*model_dir) == "causal_lm")
-      return evaluate_language_model(*model_dir, *text, core::parse_device(common->device),
-                                     *output);
     if (refs->empty()) refs->push_back("data/multi30k/test_2016_flickr.de.gz");
     std::vector<std::vector<std::string>> ref_streams;
     for (const auto& r : *refs) ref_streams.push_back(data::read_lines(r));
@@ -174,12 +183,12 @@ void register_evaluate(CLI::App& app) {
     } else {
       if (model_dir->empty())
         throw core::UserError("evaluate: give a model directory or --hyp FILE");
-      const auto device = core::parse_device(common->device);
-      auto ckpt = train::load_seq2seq(*model_dir, device);
+      auto& translator = *model->as<models::Seq2SeqTransformerImpl>();
+      const auto& vocab = dynamic_cast<const data::Vocab&>(*model->tokenizer);
       auto lines = data::read_lines(*src);
       ProgressBar bar("translate");
       auto start = std::chrono::steady_clock::now();
-      hyps = eval::translate(*ckpt.model, ckpt.vocab, lines, *decode, device,
+      hyps = eval::translate(translator, vocab, lines, *decode, device,
                              [&](size_t done, size_t total) { bar.update(done, total); });
       seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       bar.finish();

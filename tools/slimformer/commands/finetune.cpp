@@ -9,8 +9,9 @@
 #include "options.h"
 #include "slimformer/core/error.h"
 #include "slimformer/core/runtime.h"
-#include "slimformer/eval/glue_task.h"
-#include "slimformer/eval/squad_task.h"
+#include "slimformer/data/glue.h"
+#include "slimformer/pipeline/evaluation.h"
+#include "slimformer/pipeline/training.h"
 #include "slimformer/train/checkpoint.h"
 #include "squad_setup.h"
 #include "training_setup.h"
@@ -45,98 +46,65 @@ void add_finetune_options(CommandOptions& options) {
                         {"output", "runs/finetune"}});
 }
 
-std::string glue_file(const core::Settings& s, const data::GlueTaskInfo& task,
-                      const std::string& split) {
-  const fs::path dir = fs::path(s.get_string("data.glue_dir")) / task.name;
-  for (const char* suffix : {".tsv.gz", ".tsv"})
-    if (fs::exists(dir / (split + suffix))) return (dir / (split + suffix)).string();
-  s.fail("data.glue_dir", fmt::format("has no {}/{}.tsv or {}.tsv.gz", task.name, split, split));
-  return {};
-}
-
 // The model to fine-tune: the run's last checkpoint when resuming, else the pre-trained body with
 // a fresh `head` (or, with --from-scratch, the same architecture re-initialized from its seed).
-train::EncoderCheckpoint model_to_finetune(const core::Settings& s,
-                                           const train::TrainOptions& train_options,
-                                           const std::string& head, int64_t num_labels,
-                                           const torch::Device& device) {
-  return resume_or_start<train::EncoderCheckpoint>(
-      train_options, [&](const fs::path& dir) { return train::load_encoder(dir, device); },
+train::LoadedModel model_to_finetune(const core::Settings& s, const pipeline::TrainingRun& run,
+                                     const std::string& head, int64_t num_labels) {
+  return resume_or_start<train::LoadedModel>(
+      run.train, [&](const fs::path& dir) { return train::load_model(dir, run.device); },
       [&] {
-        auto ckpt = train::load_encoder(s.get_string("model"), device, head, num_labels);
+        auto ckpt = train::load_encoder(s.get_string("model"), run.device, head, num_labels);
         if (s.get_bool("task.from_scratch")) {
           ckpt.model->initialize();
           spdlog::info("training from random initialization (init_seed {})",
                        ckpt.model->config().init_seed);
         }
-        return ckpt;
+        return train::LoadedModel{ckpt.model.ptr(), ckpt.tokenizer, {}, false, ckpt.record};
       });
 }
 
-void finetune_glue(const core::Settings& s, train::TrainOptions train_options,
-                   const torch::Device& device) {
-  const auto& task = data::glue_task(s.get_string("task.glue"));
-  const fs::path out = train_options.output_dir;
-  const int64_t max_length = s.get_int_at_least("data.max_length", 8);
-  const auto train_examples = data::read_glue(glue_file(s, task, "train"), task);
-  const auto dev_examples = data::read_glue(glue_file(s, task, "dev"), task);
-  prepare_output_dir(train_options);
-
-  auto ckpt = model_to_finetune(s, train_options, "classification", task.num_labels, device);
-  auto train = eval::encode_glue(train_examples, *ckpt.tokenizer, max_length);
-  auto dev = eval::encode_glue(dev_examples, *ckpt.tokenizer, max_length);
-  spdlog::info("{}: {} training and {} dev examples; model {} parameters", task.name,
-               train.inputs.size(), dev.inputs.size(), ckpt.model->num_parameters());
-
-  eval::GlueTaskOptions task_options;
-  task_options.max_tokens = s.get_int_at_least("train.max_tokens", max_length);
-  task_options.seed = train_options.seed;
-  task_options.device = device;
-  eval::GlueFinetuneTask finetune(ckpt.model, ckpt.tokenizer, ckpt.init, task, std::move(train),
-                                  std::move(dev), task_options);
-  nlohmann::json record = {{"command", command_line()}, {"options", s.to_nested_json()}};
-  auto result = run_with_progress(finetune, train_options, record);
-  auto best = train::load_encoder(out / "best", device);
-  std::vector<double> labels;
-  for (const auto& e : dev_examples) labels.push_back(e.label);
-  auto score = eval::glue_score(
-      task,
-      eval::predict_glue(*best.model, eval::encode_glue(dev_examples, *best.tokenizer, max_length),
-                         task_options.max_tokens, device),
-      labels);
+void print_run(const train::TrainResult& result) {
   fmt::print("fine-tuned {} steps in {:.0f} s ({:.0f} input tokens/s), stopped by {}\n",
              result.steps, result.seconds, result.tokens_per_second, result.stop_reason);
-  fmt::print("{} (dev, best checkpoint {}/best)\n", score.leaderboard, out.string());
 }
 
-void finetune_squad(const core::Settings& s, train::TrainOptions train_options,
-                    const torch::Device& device) {
-  const fs::path out = train_options.output_dir;
-  prepare_output_dir(train_options);
-  auto ckpt = model_to_finetune(s, train_options, "span", 2, device);
-  const auto run = squad_run_options(s, ckpt.model->config());
-  const auto split = read_squad_split(run);
-  auto train = data::make_squad_windows(split.train, *ckpt.tokenizer, run.windows);
-  auto valid = data::make_squad_windows(split.valid, *ckpt.tokenizer, run.windows);
-  spdlog::info(
-      "SQuAD: {} training questions in {} windows, {} validation questions; model {} "
-      "parameters",
-      train.questions.size(), train.windows.size(), valid.questions.size(),
-      ckpt.model->num_parameters());
+void finetune_glue(const core::Settings& s, const pipeline::TrainingRun& run) {
+  pipeline::GlueData data;
+  data.task = data::glue_task(s.get_string("task.glue")).name;
+  data.glue_dir = s.get_string("data.glue_dir");
+  data.max_length = s.get_int_at_least("data.max_length", 8);
+  pipeline::prepare_output_dir(run.train);
+  const auto& task = data::glue_task(data.task);
+  auto model = model_to_finetune(s, run, "classification", task.num_labels);
+  const auto result = pipeline::train_glue(model, data, run);
+  // The best checkpoint scored on the whole dev set, as the GLUE table reports it.
+  const fs::path out = run.train.output_dir;
+  auto best = train::load_model(out / "best", run.device);
+  pipeline::EvaluationOptions evaluation;
+  evaluation.device = run.device;
+  evaluation.glue_task = data.task;
+  evaluation.glue_dir = data.glue_dir;
+  auto evaluator = pipeline::make_evaluator(best, evaluation, (out / "best").string());
+  evaluator->evaluate({});
+  print_run(result);
+  fmt::print("{} (dev, best checkpoint {}/best)\n", evaluator->summary(), out.string());
+}
 
-  eval::SquadTaskOptions task_options;
-  task_options.max_tokens = s.get_int_at_least("train.max_tokens", run.windows.max_length);
-  task_options.max_answer_length = run.max_answer_length;
-  task_options.seed = train_options.seed;
-  task_options.device = device;
-  eval::SquadFinetuneTask finetune(ckpt.model, ckpt.tokenizer, ckpt.init, std::move(train),
-                                   split.valid, std::move(valid), task_options);
-  nlohmann::json record = {{"command", command_line()}, {"options", s.to_nested_json()}};
-  auto result = run_with_progress(finetune, train_options, record);
-  auto best = train::load_encoder(out / "best", device);
-  const auto score = score_squad(*best.model, *best.tokenizer, split.held_out, run, task_options);
-  fmt::print("fine-tuned {} steps in {:.0f} s ({:.0f} input tokens/s), stopped by {}\n",
-             result.steps, result.seconds, result.tokens_per_second, result.stop_reason);
+void finetune_squad(const core::Settings& s, const pipeline::TrainingRun& run) {
+  pipeline::prepare_output_dir(run.train);
+  auto model = model_to_finetune(s, run, "span", 2);
+  const auto data = squad_run_options(s, model.model->config());
+  const auto result = pipeline::train_squad(model, data, run);
+  const fs::path out = run.train.output_dir;
+  auto best = train::load_model(out / "best", run.device);
+  eval::SquadPredictOptions predict;
+  predict.max_tokens = std::max(run.max_tokens, data.windows.max_length);
+  predict.max_answer_length = data.max_answer_length;
+  predict.device = run.device;
+  const auto split = pipeline::read_squad_split(data);
+  const auto score = pipeline::score_squad(*best.as<models::EncoderModelImpl>(), *best.tokenizer,
+                                           split.held_out, data, predict);
+  print_run(result);
   fmt::print("{} (best checkpoint {}/best)\n", score, out.string());
 }
 
@@ -152,17 +120,15 @@ void register_finetune(CLI::App& app) {
     core::Settings s;
     if (!options->resolve(s)) return;
     common->apply();
-    const torch::Device device = core::parse_device(common->device);
-    auto train_options = train_options_from_settings(s);
-    train_options.stop_requested = &g_stop_requested;
+    const auto run = training_run(s, *common, "finetune");
     const bool squad = s.get_bool("task.squad");
     const bool glue = !s.get_string("task.glue").empty();
     if (squad && glue) s.fail("task.squad", "cannot be combined with --glue");
     if (!squad && !glue) s.fail("task.glue", "must name a GLUE task, or give --squad");
     if (squad)
-      finetune_squad(s, train_options, device);
+      finetune_squad(s, run);
     else
-      finetune_glue(s, train_options, device);
+      finetune_glue(s, run);
   });
 }
 

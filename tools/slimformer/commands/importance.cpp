@@ -1,5 +1,6 @@
-// slimformer importance: contribution and criticality scores of every sublayer (Wang & Tu 2020),
-// the removal curves, and a report with heat maps.
+// slimformer importance: contribution and criticality scores of every sublayer (Wang & Tu 2020)
+// of a model of any family on its natural metric, the removal curves, and a report with heat
+// maps.
 #include <fmt/format.h>
 
 #include "command_line.h"
@@ -7,6 +8,8 @@
 #include "importance_setup.h"
 #include "slimformer/core/runtime.h"
 #include "slimformer/eval/correlation.h"
+#include "slimformer/pipeline/evaluation.h"
+#include "slimformer/pipeline/importance_run.h"
 #include "slimformer/train/checkpoint.h"
 
 namespace slimformer::tools {
@@ -42,6 +45,7 @@ void register_importance(CLI::App& app) {
   common->add_to(cmd);
   options->add_positional("model", "model", "checkpoint directory");
   add_importance_options(*options);
+  options->add("data.context", 0, "language models: tokens per scoring window (0: the model's)");
   options->add("output", "runs/importance", "where results and the report go", "--output");
   cmd->callback([options, common] {
     core::Settings s;
@@ -49,13 +53,22 @@ void register_importance(CLI::App& app) {
     common->apply();
     const auto device = core::parse_device(common->device);
     const std::string model_dir = s.get_string("model");
-    auto ckpt = train::load_seq2seq(model_dir, device);
-    if (ckpt.init_from_seed)
+    auto model = train::load_model(model_dir, device);
+    if (model.init_from_seed)
       fmt::print("initial parameters regenerated from init_seed {}\n",
-                 ckpt.model->config().init_seed);
+                 model.model->config().init_seed);
+    auto evaluator = pipeline::make_evaluator(
+        model, importance_evaluation(s, model.model->config(), device), model_dir);
+    auto run_options = importance_run_options(s);
+    // Criticality moves parameters toward their initial values; a model that does not know them
+    // (an imported one) gets contribution scores only, unless criticality was asked for.
+    if (model.init.empty() && s.origin("importance.scores") == "default") {
+      fmt::print("{} has no initial parameters: contribution scores only\n", model_dir);
+      run_options.scoring.criticality = false;
+    }
     const std::filesystem::path out = s.get_string("output");
-    auto result = run_importance(
-        *ckpt.model, ckpt.vocab, ckpt.init, s, device, out,
+    auto result = pipeline::run_importance(
+        *model.model, model.init, *evaluator, run_options, out,
         {{"model", model_dir}, {"command", command_line()}, {"options", s.to_nested_json()}});
     print_summary(result);
     fmt::print("wrote {0}/results.json, {0}/scores.csv and {0}/report.html\n", out.string());

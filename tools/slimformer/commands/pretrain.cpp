@@ -5,11 +5,12 @@
 #include "command_line.h"
 #include "commands.h"
 #include "options.h"
-#include "pretrain_corpus.h"
 #include "slimformer/core/error.h"
 #include "slimformer/core/runtime.h"
 #include "slimformer/data/vocab.h"
-#include "slimformer/eval/masked_lm_task.h"
+#include "slimformer/pipeline/pretrain_corpus.h"
+#include "slimformer/pipeline/training.h"
+#include "slimformer/tasks/masked_lm_task.h"
 #include "slimformer/train/checkpoint.h"
 #include "training_setup.h"
 
@@ -66,62 +67,38 @@ void register_pretrain(CLI::App& app) {
     core::Settings s;
     if (!options->resolve(s)) return;
     common->apply();
-    const torch::Device device = core::parse_device(common->device);
-    auto train_options = train_options_from_settings(s);
-    train_options.stop_requested = &g_stop_requested;
-    const fs::path out = train_options.output_dir;
+    auto run = training_run(s, *common, "pretrain");
+    const fs::path out = run.train.output_dir;
     const auto texts = get_list(s, "data.train_text");
     if (texts.empty()) s.fail("data.train_text", "must name at least one text file");
-    const int64_t max_length = s.get_int_at_least("data.max_length", 8);
-    const int64_t valid_pairs = s.get_int_at_least("data.valid_pairs", 1);
-    prepare_output_dir(train_options);
-    const auto corpus = read_pretrain_corpus(texts);
+    pipeline::MaskedLMData data;
+    data.max_length = s.get_int_at_least("data.max_length", 8);
+    data.valid_pairs = s.get_int_at_least("data.valid_pairs", 1);
+    data.mask_probability = s.get_double_in("data.mask_probability", 0, 1, false);
+    pipeline::prepare_output_dir(run.train);
+    const auto corpus = pipeline::read_pretrain_corpus(texts);
 
-    auto ckpt = resume_or_start<train::EncoderCheckpoint>(
-        train_options, [&](const fs::path& dir) { return train::load_encoder(dir, device); },
+    auto model = resume_or_start<train::LoadedModel>(
+        run.train, [&](const fs::path& dir) { return train::load_model(dir, run.device); },
         [&] {
-          train::EncoderCheckpoint fresh;
+          train::LoadedModel fresh;
           fresh.tokenizer = tokenizer_from_settings(s, corpus, out, /*with_mask=*/true);
           auto config = config_from_settings(s, fresh.tokenizer->size(), "encoder");
           config.encoder_head = "mlm";
-          config.pad_token_id = eval::MaskedLMTask::special_ids(*fresh.tokenizer).pad;
+          config.pad_token_id = tasks::MaskedLMTask::special_ids(*fresh.tokenizer).pad;
           config.bos_token_id = fresh.tokenizer->bos_id();
           config.eos_token_id = fresh.tokenizer->eos_id();
           config.validate("model options");
-          if (max_length > config.max_position_embeddings)
+          if (data.max_length > config.max_position_embeddings)
             s.fail("data.max_length",
                    fmt::format("must be at most model.max_position_embeddings {}",
                                config.max_position_embeddings));
-          fresh.model = models::EncoderModel(config);
-          fresh.model->to(device);
+          auto typed = models::EncoderModel(config);
+          typed->to(run.device);
+          fresh.model = typed.ptr();
           return fresh;
         });
-    auto& model = ckpt.model;
-    auto& tokenizer = ckpt.tokenizer;
-
-    std::vector<std::vector<int64_t>> lines;
-    for (const auto& line : corpus) lines.push_back(tokenizer->encode(line));
-    const auto special = eval::MaskedLMTask::special_ids(*tokenizer);
-    auto pairs = data::make_segment_pairs(lines, max_length, special, uint64_t(train_options.seed));
-    if (static_cast<int64_t>(pairs.size()) <= valid_pairs)
-      s.fail("data.valid_pairs",
-             fmt::format("must be below the {} sentence pairs of the text", pairs.size()));
-    std::vector<data::SegmentPair> valid(pairs.end() - valid_pairs, pairs.end());
-    pairs.resize(pairs.size() - valid_pairs);
-    int64_t tokens = 0;
-    for (const auto& p : pairs) tokens += p.tokens.size();
-    spdlog::info("{} training pairs ({} tokens), {} validation pairs; model {} parameters",
-                 pairs.size(), tokens, valid.size(), model->num_parameters());
-
-    eval::MaskedLMTaskOptions task_options;
-    task_options.max_tokens = s.get_int_at_least("train.max_tokens", max_length);
-    task_options.mask_probability = s.get_double_in("data.mask_probability", 0, 1, false);
-    task_options.seed = train_options.seed;
-    task_options.device = device;
-    eval::MaskedLMTask task(model, tokenizer, ckpt.init, std::move(pairs), std::move(valid),
-                            task_options);
-    nlohmann::json record = {{"command", command_line()}, {"options", s.to_nested_json()}};
-    auto result = run_with_progress(task, train_options, record);
+    const auto result = pipeline::train_masked_lm(model, corpus, data, run);
     fmt::print("pre-trained {} steps in {:.0f} s ({:.0f} tokens/s), stopped by {}\n", result.steps,
                result.seconds, result.tokens_per_second, result.stop_reason);
     for (const auto& [k, v] : result.best) fmt::print("best {} {:.3f}\n", k, v);

@@ -1,5 +1,6 @@
-// slimformer prune-modules: removes the k least important sublayers (or named ones) physically,
-// optionally fine-tunes, and measures the result side by side with the original model.
+// slimformer prune-modules: removes the k least important sublayers (or named ones) of a model of
+// any family physically, optionally fine-tunes, and measures the result side by side with the
+// original model.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -26,29 +27,20 @@ void register_prune_modules(CLI::App& app) {
     core::Settings s;
     if (!options->resolve(s)) return;
     common->apply();
-    const auto device = core::parse_device(common->device);
-    const fs::path model_dir = s.get_string("model"), out = s.get_string("output");
+    const auto run = surgery_run(s, *common, "prune");
     const int64_t steps = s.get_int_at_least("prune.finetune_steps", 0);
-    const auto paths = chosen_sublayers(s, "prune");
-    if (needs_changed_model(s, out / "pruned", "a pruned model")) {
-      auto ckpt = train::load_seq2seq(model_dir, torch::kCPU);
-      const int64_t before = ckpt.model->num_parameters();
-      methods::remove_sublayers(*ckpt.model, paths);
-      fmt::print("removed {}: {} -> {} parameters\n", fmt::join(paths, ", "), before,
-                 ckpt.model->num_parameters());
-      save_changed_checkpoint(out / "pruned", ckpt, model_dir,
-                              {{"pruned_from", model_dir.string()}, {"pruned_by", command_line()}});
-    }
-    std::vector<std::pair<std::string, fs::path>> models = {{"original", model_dir},
-                                                            {"pruned", out / "pruned"}};
-    if (steps > 0)
-      models.push_back({fmt::format("pruned + {} updates", steps),
-                        finetune(s, *common, out / "pruned", out / "finetune", steps)});
-
-    measure_and_report(
-        models, s, device, out, "slimformer prune-modules",
-        fmt::format("{} with {} removed.", model_dir.string(), fmt::join(paths, ", ")),
-        {{"model", model_dir.string()}, {"removed", paths}, {"finetune_steps", steps}});
+    auto measured = pipeline::prune_modules(run, steps);
+    print_measurements(measured);
+    pipeline::write_measurement_report(
+        measured, run.out, "slimformer prune-modules",
+        fmt::format("{} with {} removed; {}", run.model_dir.string(), fmt::join(run.paths, ", "),
+                    measurement_description(run.measure)),
+        {{"model", run.model_dir.string()},
+         {"removed", run.paths},
+         {"finetune_steps", steps},
+         {"command", command_line()},
+         {"options", s.to_nested_json()}});
+    fmt::print("wrote {0}/results.json and {0}/report.html\n", run.out.string());
   });
 }
 

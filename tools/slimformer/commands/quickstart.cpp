@@ -12,8 +12,12 @@
 #include "slimformer/core/files.h"
 #include "slimformer/core/runtime.h"
 #include "slimformer/methods/surgery/module_surgery.h"
+#include "slimformer/pipeline/evaluation.h"
+#include "slimformer/pipeline/importance_run.h"
+#include "slimformer/pipeline/surgery.h"
 #include "slimformer/report/importance_report.h"
 #include "surgery_setup.h"
+#include "training_setup.h"
 
 namespace slimformer::tools {
 
@@ -30,18 +34,21 @@ void run_quickstart(const core::Settings& s, const CommonOptions& common) {
              info.blas_library, info.openblas_threads, core::measure_matmul_gflops(512, 20));
 
   const fs::path model_dir = s.get_string("quickstart.model"), out = s.get_string("output");
-  auto ckpt = train::load_seq2seq(model_dir, device);
-  const auto& c = ckpt.model->config();
-  fmt::print("\n== model {}\n{}+{} layers, d_model {}, {} parameters, {:.1f} MB on disk\n",
-             model_dir.string(), c.encoder_layers, c.decoder_layers, c.d_model,
-             ckpt.model->num_parameters(), core::directory_bytes(model_dir) / 1e6);
+  auto model = train::load_model(model_dir, device);
+  const auto& c = model.model->config();
+  fmt::print("\n== model {}\n{}, {}+{} layers, d_model {}, {} parameters, {:.1f} MB on disk\n",
+             model_dir.string(), pipeline::family_description(c), c.encoder_layers,
+             c.decoder_layers, c.d_model, model.model->num_parameters(),
+             core::directory_bytes(model_dir) / 1e6);
   // The pipeline's own outputs are replaced on every run.
   for (const char* sub : {"importance", "pruned", "finetune"}) fs::remove_all(out / sub);
 
-  fmt::print("\n== importance of every sublayer on {} ({} sentences)\n", s.get_string("data.src"),
-             s.get_int("data.samples"));
-  auto importance = run_importance(*ckpt.model, ckpt.vocab, ckpt.init, s, device,
-                                   out / "importance", {{"model", model_dir.string()}});
+  const auto evaluation = importance_evaluation(s, c, device);
+  fmt::print("\n== importance of every sublayer ({} examples)\n", s.get_int("data.samples"));
+  auto evaluator = pipeline::make_evaluator(model, evaluation, model_dir.string());
+  auto importance =
+      pipeline::run_importance(*model.model, model.init, *evaluator, importance_run_options(s),
+                               out / "importance", {{"model", model_dir.string()}});
   fmt::print("full model {} {:.2f}; {} evaluations in {:.0f} s\n", importance.metric,
              importance.baseline, importance.evaluations.size(), importance.seconds);
   for (const auto& e : importance.sublayers)
@@ -52,20 +59,22 @@ void run_quickstart(const core::Settings& s, const CommonOptions& common) {
   const auto by = s.get_choice("quickstart.by", {"contribution", "criticality"});
   const auto removed = methods::least_important(importance, by, k);
   fmt::print("\n== removing the {} least important by {}: {}\n", k, by, fmt::join(removed, ", "));
-  methods::remove_sublayers(*ckpt.model, removed);
-  save_changed_checkpoint(out / "pruned", ckpt, model_dir, {{"pruned_by", command_line()}});
+  methods::remove_sublayers(*model.model, removed);
+  pipeline::save_changed_model(out / "pruned", model, {{"pruned_by", command_line()}});
 
   const int64_t steps = s.get_int_at_least("quickstart.finetune_steps", 0);
-  std::vector<std::pair<std::string, fs::path>> models = {{"original", model_dir},
-                                                          {"pruned", out / "pruned"}};
+  std::vector<pipeline::NamedModel> models = {{"original", model_dir}, {"pruned", out / "pruned"}};
   if (steps > 0) {
     fmt::print("\n== fine-tuning the pruned model for {} updates\n", steps);
     models.push_back({fmt::format("pruned + {} updates", steps),
-                      finetune(s, common, out / "pruned", out / "finetune", steps)});
+                      pipeline::finetune_to_model(out / "pruned", out / "finetune", steps,
+                                                  finetune_data(s, model_dir),
+                                                  training_run(s, common, "fine-tune"))});
   }
 
-  fmt::print("\n== side by side on {}\n", s.get_string("eval.test_src"));
-  auto measured = measure_models(models, s, device);
+  const auto measure = measure_options(s, c, device);
+  fmt::print("\n== side by side on {}\n", measure.evaluation.source);
+  auto measured = pipeline::measure_models(models, measure);
   print_measurements(measured);
 
   json results = {{"model", model_dir.string()},
@@ -74,7 +83,7 @@ void run_quickstart(const core::Settings& s, const CommonOptions& common) {
                   {"removed", removed},
                   {"removed_by", by},
                   {"finetune_steps", steps},
-                  {"models", measurements_json(measured)},
+                  {"models", pipeline::measurements_json(measured)},
                   {"command", command_line()},
                   {"options", s.to_nested_json()}};
   core::write_text_atomically(out / "results.json", results.dump(2) + "\n");
@@ -86,11 +95,8 @@ void run_quickstart(const core::Settings& s, const CommonOptions& common) {
                   measured.front().parameters, info.libtorch_version, info.blas_library));
   html.heading(fmt::format("Pruned: the {} least important sublayers by {} removed", k, by));
   html.paragraph(
-      fmt::format("Removed {}. Test set {}, beam {}; decoding time is the fastest of {} "
-                  "alternating rounds.",
-                  fmt::join(removed, ", "), s.get_string("eval.test_src"), s.get_int("eval.beam"),
-                  s.get_int("eval.repeats")));
-  html.table(measurement_header(), measurement_rows(measured));
+      fmt::format("Removed {}; {}", fmt::join(removed, ", "), measurement_description(measure)));
+  html.table(pipeline::measurement_header(measured), pipeline::measurement_rows(measured));
   html.heading("Sublayer importance");
   report::add_importance_sections(html, importance, out / "importance");
   html.save(out / "report.html");

@@ -29,37 +29,22 @@ void register_rewind(CLI::App& app) {
     core::Settings s;
     if (!options->resolve(s)) return;
     common->apply();
-    const auto device = core::parse_device(common->device);
-    const fs::path model_dir = s.get_string("model"), out = s.get_string("output");
+    const auto run = surgery_run(s, *common, "rewind");
     const int64_t steps = s.get_int_at_least("rewind.steps", 1);
-    const auto paths = chosen_sublayers(s, "rewind");
-    if (needs_changed_model(s, out / "rewound", "a rewound model")) {
-      auto ckpt = train::load_seq2seq(model_dir, torch::kCPU);
-      if (ckpt.init.empty())
-        throw core::UserError(fmt::format(
-            "{} has no initial parameters (init.safetensors or an init_seed record) to rewind to",
-            model_dir.string()));
-      methods::rewind_sublayers(*ckpt.model, ckpt.init, paths);
-      fmt::print("rewound {} to their initial parameters\n", fmt::join(paths, ", "));
-      save_changed_checkpoint(out / "rewound", ckpt, model_dir,
-                              {{"rewound_from", model_dir.string()},
-                               {"rewound_sublayers", paths},
-                               {"rewound_by", command_line()}});
-    }
-    std::vector<std::pair<std::string, fs::path>> models = {{"original", model_dir},
-                                                            {"rewound", out / "rewound"}};
-    models.push_back({fmt::format("rewound + {} updates", steps),
-                      finetune(s, *common, out / "rewound", out / "rewound-finetune", steps)});
-    if (s.get_bool("rewind.control"))
-      models.push_back({fmt::format("original + {} updates", steps),
-                        finetune(s, *common, model_dir, out / "continued", steps)});
-
-    measure_and_report(models, s, device, out, "slimformer rewind",
-                       fmt::format("{} with {} reset to their initial parameters and fine-tuned "
-                                   "for {} updates, against continued training of the original "
-                                   "for the same updates.",
-                                   model_dir.string(), fmt::join(paths, ", "), steps),
-                       {{"model", model_dir.string()}, {"rewound", paths}, {"steps", steps}});
+    auto measured = pipeline::rewind_modules(run, steps, s.get_bool("rewind.control"));
+    print_measurements(measured);
+    pipeline::write_measurement_report(
+        measured, run.out, "slimformer rewind",
+        fmt::format("{} with {} reset to their initial parameters and fine-tuned for {} updates, "
+                    "against continued training of the original for the same updates; {}",
+                    run.model_dir.string(), fmt::join(run.paths, ", "), steps,
+                    measurement_description(run.measure)),
+        {{"model", run.model_dir.string()},
+         {"rewound", run.paths},
+         {"steps", steps},
+         {"command", command_line()},
+         {"options", s.to_nested_json()}});
+    fmt::print("wrote {0}/results.json and {0}/report.html\n", run.out.string());
   });
 }
 

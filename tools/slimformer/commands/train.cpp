@@ -24,16 +24,9 @@ void register_train(CLI::App& app) {
     if (!options->resolve(settings)) return;
     common->apply();
     const std::string task = settings.get_choice("task", {"translation", "lm"});
-    train::TrainResult result;
-    std::string output;
-    if (task == "lm") {
-      result = run_language_model_training(settings, *common, command_line());
-      output = settings.get_string("output");
-    } else {
-      auto run = run_translation_training(settings, *common, command_line());
-      result = run.train;
-      output = run.output_dir.string();
-    }
+    const auto result = task == "lm" ? run_language_model_training(settings, *common)
+                                     : run_translation_training(settings, *common);
+    const std::string output = settings.get_string("output");
     fmt::print("trained {} steps in {:.0f} s ({:.0f} target tokens/s), stopped by {}\n",
                result.steps, result.seconds, result.tokens_per_second, result.stop_reason);
     for (const auto& [k, v] : result.best) fmt::print("best {} {:.3f}\n", k, v);

@@ -1,33 +1,23 @@
 // Fine-tuning an encoder for extractive QA on SQuAD v1.1: question/passage windows
 // (data/squad_windows.h), cross entropy on the start and end positions of the gold answer ([CLS]
-// when the window does not hold it), and decoding of the best span: the highest start + end logit
-// over spans of at most max_answer_length tokens that start at a token scored in its best-context
-// window, across all windows of the question. Validation is the official EM/F1.
+// when the window does not hold it); validation is the official EM/F1 of the best spans
+// (eval/squad_predict.h).
 #pragma once
 
-#include <map>
 #include <memory>
 
 #include "slimformer/data/squad_windows.h"
 #include "slimformer/eval/squad_metrics.h"
+#include "slimformer/eval/squad_predict.h"
 #include "slimformer/models/encoder.h"
 #include "slimformer/train/epoch_batches.h"
 #include "slimformer/train/trainer.h"
 
-namespace slimformer::eval {
+namespace slimformer::tasks {
 
-struct SquadTaskOptions {
-  int64_t max_tokens = 4096;
-  int64_t max_answer_length = 30;
+struct SquadTaskOptions : eval::SquadPredictOptions {
   int64_t seed = 1;
-  torch::Device device = torch::kCPU;
 };
-
-// Answer text per question id from a span-QA encoder.
-std::map<std::string, std::string> predict_squad(models::EncoderModelImpl& model,
-                                                 const data::SquadFeatures& features,
-                                                 const data::Tokenizer& tokenizer,
-                                                 const SquadTaskOptions& options);
 
 class SquadFinetuneTask : public train::TrainingTask {
  public:
@@ -54,4 +44,4 @@ class SquadFinetuneTask : public train::TrainingTask {
   train::EpochBatches batches_;
 };
 
-}  // namespace slimformer::eval
+}  // namespace slimformer::tasks

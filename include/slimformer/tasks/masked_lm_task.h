@@ -12,7 +12,7 @@
 #include "slimformer/train/epoch_batches.h"
 #include "slimformer/train/trainer.h"
 
-namespace slimformer::eval {
+namespace slimformer::tasks {
 
 struct MaskedLMTaskOptions {
   int64_t max_tokens = 4096;  // per batch, counting padding
@@ -51,4 +51,4 @@ class MaskedLMTask : public train::TrainingTask {
   train::EpochBatches batches_;
 };
 
-}  // namespace slimformer::eval
+}  // namespace slimformer::tasks

@@ -10,7 +10,7 @@
 #include "slimformer/train/epoch_batches.h"
 #include "slimformer/train/trainer.h"
 
-namespace slimformer::eval {
+namespace slimformer::tasks {
 
 struct LanguageModelTaskOptions {
   int64_t context = 128;      // tokens per window
@@ -46,4 +46,4 @@ class LanguageModelTask : public train::TrainingTask {
   train::EpochBatches batches_;
 };
 
-}  // namespace slimformer::eval
+}  // namespace slimformer::tasks

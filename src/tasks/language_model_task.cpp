@@ -1,4 +1,4 @@
-#include "slimformer/eval/language_model_task.h"
+#include "slimformer/tasks/language_model_task.h"
 
 #include <algorithm>
 #include <numeric>
@@ -9,7 +9,7 @@
 #include "slimformer/train/checkpoint.h"
 #include "slimformer/train/loss.h"
 
-namespace slimformer::eval {
+namespace slimformer::tasks {
 
 LanguageModelTask::LanguageModelTask(models::CausalLM model,
                                      std::shared_ptr<data::Tokenizer> tokenizer,
@@ -52,10 +52,10 @@ train::LossValue LanguageModelTask::batch_loss(int64_t epoch, int64_t index) {
 }
 
 train::Metrics LanguageModelTask::validate() {
-  PerplexityOptions ppl_options;
+  eval::PerplexityOptions ppl_options;
   ppl_options.context = options_.context;
   ppl_options.batch_size = std::max<int64_t>(1, options_.max_tokens / options_.context);
-  auto result = perplexity(*model_, valid_, ppl_options);
+  auto result = eval::perplexity(*model_, valid_, ppl_options);
   result.words = valid_words_;
   train::Metrics metrics = {{"loss", result.loss()}, {"ppl", result.perplexity()}};
   if (valid_words_ > 0) metrics["word_ppl"] = result.word_perplexity();
@@ -67,4 +67,4 @@ void LanguageModelTask::write_model(const std::filesystem::path& dir,
   train::write_model_files(dir, *model_, init_, *tokenizer_, record);
 }
 
-}  // namespace slimformer::eval
+}  // namespace slimformer::tasks

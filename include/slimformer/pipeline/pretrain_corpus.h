@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace slimformer::tools {
+namespace slimformer::pipeline {
 
 // The lines of each file, in order, by kind:
 // - a GLUE .tsv file in its task's folder (data/glue/SST-2/train.tsv): each row's sentence, and a
@@ -15,4 +15,4 @@ namespace slimformer::tools {
 // - anything else: plain text (or gzip), one line each.
 std::vector<std::string> read_pretrain_corpus(const std::vector<std::string>& paths);
 
-}  // namespace slimformer::tools
+}  // namespace slimformer::pipeline

@@ -1,4 +1,4 @@
-#include "slimformer/eval/translation_task.h"
+#include "slimformer/tasks/translation_task.h"
 
 #include <cmath>
 
@@ -6,7 +6,7 @@
 #include "slimformer/train/checkpoint.h"
 #include "slimformer/train/loss.h"
 
-namespace slimformer::eval {
+namespace slimformer::tasks {
 
 train::Metrics evaluate_translation(models::Seq2SeqTransformerImpl& model, const data::Vocab& vocab,
                                     const data::TokenizedPairs& pairs,
@@ -32,8 +32,8 @@ train::Metrics evaluate_translation(models::Seq2SeqTransformerImpl& model, const
   if (n > 0) {
     std::vector<std::string> sources(text.source.begin(), text.source.begin() + n);
     std::vector<std::string> refs(text.target.begin(), text.target.begin() + n);
-    auto hyps = translate(model, vocab, sources, options.decode, options.device);
-    metrics["bleu"] = corpus_bleu(hyps, {refs}).score;
+    auto hyps = eval::translate(model, vocab, sources, options.decode, options.device);
+    metrics["bleu"] = eval::corpus_bleu(hyps, {refs}).score;
   }
   model.train(was_training);
   return metrics;
@@ -72,4 +72,4 @@ void TranslationTask::write_model(const std::filesystem::path& dir, const nlohma
   train::write_model_files(dir, *model_, init_, vocab_, record);
 }
 
-}  // namespace slimformer::eval
+}  // namespace slimformer::tasks

@@ -1,4 +1,4 @@
-#include "slimformer/eval/masked_lm_task.h"
+#include "slimformer/tasks/masked_lm_task.h"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,7 @@
 #include "slimformer/train/checkpoint.h"
 #include "slimformer/train/loss.h"
 
-namespace slimformer::eval {
+namespace slimformer::tasks {
 
 namespace {
 
@@ -98,4 +98,4 @@ void MaskedLMTask::write_model(const std::filesystem::path& dir, const nlohmann:
   train::write_model_files(dir, *model_, init_, *tokenizer_, record);
 }
 
-}  // namespace slimformer::eval
+}  // namespace slimformer::tasks

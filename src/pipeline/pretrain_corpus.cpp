@@ -1,4 +1,4 @@
-#include "pretrain_corpus.h"
+#include "slimformer/pipeline/pretrain_corpus.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -8,9 +8,9 @@
 #include "slimformer/core/error.h"
 #include "slimformer/data/glue.h"
 #include "slimformer/data/text_file.h"
-#include "squad_setup.h"
+#include "slimformer/pipeline/squad_split.h"
 
-namespace slimformer::tools {
+namespace slimformer::pipeline {
 
 namespace fs = std::filesystem;
 
@@ -62,4 +62,4 @@ std::vector<std::string> read_pretrain_corpus(const std::vector<std::string>& pa
   return lines;
 }
 
-}  // namespace slimformer::tools
+}  // namespace slimformer::pipeline

@@ -1,32 +1,20 @@
 // Fine-tuning an encoder on a GLUE task: examples encoded as "[CLS] a [SEP] b [SEP]" with
-// segment ids, batched by a token budget; cross entropy on the class logits (mean squared error
-// for STS-B's regression); validation by the task's GLUE metrics on its dev set.
+// segment ids (eval/glue_predict.h), batched by a token budget; cross entropy on the class logits
+// (mean squared error for STS-B's regression); validation by the task's GLUE metrics on its dev
+// set.
 #pragma once
 
 #include <memory>
 
 #include "slimformer/data/glue.h"
-#include "slimformer/data/masked_lm.h"
 #include "slimformer/data/tokenizer.h"
 #include "slimformer/eval/glue_metrics.h"
+#include "slimformer/eval/glue_predict.h"
 #include "slimformer/models/encoder.h"
 #include "slimformer/train/epoch_batches.h"
 #include "slimformer/train/trainer.h"
 
-namespace slimformer::eval {
-
-struct EncodedGlue {
-  std::vector<data::SegmentPair> inputs;
-  std::vector<double> labels;
-};
-
-// Encodes examples, truncating the longer text first to fit `max_length`.
-EncodedGlue encode_glue(const std::vector<data::GlueExample>& examples,
-                        const data::Tokenizer& tokenizer, int64_t max_length);
-
-// Predictions (class index, or score for regression) of a classification encoder.
-std::vector<double> predict_glue(models::EncoderModelImpl& model, const EncodedGlue& data,
-                                 int64_t max_tokens, const torch::Device& device);
+namespace slimformer::tasks {
 
 struct GlueTaskOptions {
   int64_t max_tokens = 4096;
@@ -37,8 +25,8 @@ struct GlueTaskOptions {
 class GlueFinetuneTask : public train::TrainingTask {
  public:
   GlueFinetuneTask(models::EncoderModel model, std::shared_ptr<data::Tokenizer> tokenizer,
-                   core::TensorMap init, data::GlueTaskInfo task, EncodedGlue train,
-                   EncodedGlue dev, GlueTaskOptions options);
+                   core::TensorMap init, data::GlueTaskInfo task, eval::EncodedGlue train,
+                   eval::EncodedGlue dev, GlueTaskOptions options);
 
   models::ModelTree& model() override { return *model_; }
   int64_t num_batches(int64_t epoch) override;
@@ -53,10 +41,10 @@ class GlueFinetuneTask : public train::TrainingTask {
   std::shared_ptr<data::Tokenizer> tokenizer_;
   core::TensorMap init_;
   data::GlueTaskInfo task_;
-  EncodedGlue train_, dev_;
+  eval::EncodedGlue train_, dev_;
   GlueTaskOptions options_;
   std::string primary_;
   train::EpochBatches batches_;
 };
 
-}  // namespace slimformer::eval
+}  // namespace slimformer::tasks

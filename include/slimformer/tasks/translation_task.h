@@ -8,13 +8,13 @@
 #include "slimformer/train/epoch_batches.h"
 #include "slimformer/train/trainer.h"
 
-namespace slimformer::eval {
+namespace slimformer::tasks {
 
 struct TranslationTaskOptions {
   int64_t max_tokens = 4096;  // per batch, counting padding
   double label_smoothing = 0.1;
   int64_t bleu_samples = 500;  // validation sentences decoded for BLEU; 0: loss only
-  DecodeOptions decode;        // how validation BLEU decodes
+  eval::DecodeOptions decode;  // how validation BLEU decodes
   int64_t seed = 1;
   torch::Device device = torch::kCPU;
 };
@@ -51,4 +51,4 @@ class TranslationTask : public train::TrainingTask {
   train::EpochBatches batches_;
 };
 
-}  // namespace slimformer::eval
+}  // namespace slimformer::tasks

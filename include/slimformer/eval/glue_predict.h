@@ -1,0 +1,35 @@
+// GLUE-style sentence and sentence-pair inputs for an encoder: examples encoded as
+// "[CLS] a [SEP] b [SEP]" with segment ids, batched by a token budget, and the predictions of a
+// classification (or regression) head.
+#pragma once
+
+#include <vector>
+
+#include "slimformer/data/glue.h"
+#include "slimformer/data/masked_lm.h"
+#include "slimformer/data/tokenizer.h"
+#include "slimformer/models/encoder.h"
+
+namespace slimformer::eval {
+
+struct EncodedGlue {
+  std::vector<data::SegmentPair> inputs;
+  std::vector<double> labels;
+};
+
+// Encodes examples, truncating the longer text first to fit `max_length`.
+EncodedGlue encode_glue(const std::vector<data::GlueExample>& examples,
+                        const data::Tokenizer& tokenizer, int64_t max_length);
+
+struct GlueBatch {
+  torch::Tensor tokens, segments, labels;
+};
+// The examples `indices` padded into one batch on `device`.
+GlueBatch glue_batch(const EncodedGlue& data, const std::vector<int64_t>& indices, int64_t pad,
+                     const torch::Device& device);
+
+// Predictions (class index, or score for regression) of a classification encoder.
+std::vector<double> predict_glue(models::EncoderModelImpl& model, const EncodedGlue& data,
+                                 int64_t max_tokens, const torch::Device& device);
+
+}  // namespace slimformer::eval

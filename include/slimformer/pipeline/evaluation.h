@@ -1,0 +1,66 @@
+// One door to a model's natural metric, whatever its family: BLEU (or chrF, loss, perplexity)
+// of a translation model on parallel text, perplexity of a language model on running text, the
+// GLUE task's metric of a classification encoder, SQuAD F1 of a span encoder. An option that
+// belongs to another family is refused with one line, never ignored.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "slimformer/eval/model_evaluator.h"
+#include "slimformer/train/checkpoint.h"
+
+namespace slimformer::pipeline {
+
+struct EvaluationOptions {
+  std::string metric;   // empty: the family's natural metric
+  int64_t samples = 0;  // the first N sentence pairs, lines or examples (0: all)
+  torch::Device device = torch::kCPU;
+  // A translation model: parallel text (--src, --ref) and the beam for BLEU.
+  std::string source, reference;
+  int64_t beam = 1;
+  // A language model: running text (--text), scored in windows of `context` tokens (0: the
+  // model's context).
+  std::string text;
+  int64_t context = 0;
+  // A classification encoder: a GLUE task (--glue; empty: the task the model was fine-tuned on)
+  // and its labelled TSV (--glue-file; empty: data/glue/<task>/dev.tsv.gz).
+  std::string glue_task, glue_file;
+  std::string glue_dir = "data/glue";
+  // A span encoder: a SQuAD v1.1 file whose held-out articles are scored (--squad-file; empty:
+  // the file and split the model was fine-tuned with).
+  std::string squad_file;
+  int64_t max_tokens = 4096;  // per inference batch
+};
+
+enum class DataSplit { kValidation, kTest };
+
+// Fills the data the options leave out with the bundled data of the family: Multi30k's
+// validation set or test2016 for a translation model. A language model needs --text; encoders are
+// scored on the dev set of the GLUE task they record, or on their SQuAD split.
+void use_bundled_data(EvaluationOptions& options, const models::TransformerConfig& config,
+                      DataSplit split);
+
+// "a translation model (seq2seq)", "a causal language model (causal_lm)", "a classification
+// encoder", ...: how errors and reports name a family.
+std::string family_description(const models::TransformerConfig& config);
+
+// Refuses options that belong to another family than `model`'s: "--glue applies to
+// classification encoders; runs/x is a translation model (seq2seq)".
+void check_options_apply(const train::LoadedModel& model, const EvaluationOptions& options,
+                         const std::string& model_name);
+
+// The evaluator of the model's natural metric (or options.metric) on the data the options name;
+// it keeps references to `model`, which must outlive it.
+std::unique_ptr<eval::ModelEvaluator> make_evaluator(const train::LoadedModel& model,
+                                                     const EvaluationOptions& options,
+                                                     const std::string& model_name);
+
+// The labelled TSV a classification encoder is scored on for GLUE task `task`: options.glue_file,
+// or the task's dev set under options.glue_dir.
+std::string glue_eval_file(const EvaluationOptions& options, const std::string& task);
+
+// The GLUE task a classification encoder was fine-tuned on, from its record; empty if unknown.
+std::string recorded_glue_task(const nlohmann::json& record);
+
+}  // namespace slimformer::pipeline

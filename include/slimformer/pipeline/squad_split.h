@@ -1,0 +1,43 @@
+// SQuAD v1.1 as the encoder commands use it: the dev file split by article into training
+// articles, validation articles that pick the best checkpoint, and held-out articles scored once
+// at the end; the window options a fine-tuning run recorded; the score line.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "slimformer/data/squad.h"
+#include "slimformer/data/squad_windows.h"
+#include "slimformer/eval/squad_predict.h"
+#include "slimformer/models/encoder.h"
+
+namespace slimformer::pipeline {
+
+struct SquadRunOptions {
+  std::string file = "data/squad/dev-v1.1.json.gz";
+  int64_t held_out_articles = 8;
+  int64_t valid_articles = 2;
+  data::SquadWindowOptions windows;
+  int64_t max_answer_length = 30;
+};
+
+// The options as a fine-tuning run records them in its checkpoint (slimformer.json "task").
+nlohmann::json squad_options_json(const SquadRunOptions& options);
+
+// The options a fine-tuning run recorded in its checkpoint (slimformer.json), defaults where it
+// has none, windows no longer than the model's positions.
+SquadRunOptions squad_options_of_run(const nlohmann::json& record,
+                                     const models::TransformerConfig& model);
+
+struct SquadSplit {
+  data::SquadDataset train, valid, held_out;
+};
+SquadSplit read_squad_split(const SquadRunOptions& options);
+
+// "SQuAD v1.1 held-out (8 articles, 1589 questions): EM 61.20 F1 70.31", by the official
+// evaluation of the best spans.
+std::string score_squad(models::EncoderModelImpl& model, const data::Tokenizer& tokenizer,
+                        const data::SquadDataset& held_out, const SquadRunOptions& options,
+                        const eval::SquadPredictOptions& predict);
+
+}  // namespace slimformer::pipeline

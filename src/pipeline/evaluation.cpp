@@ -1,0 +1,190 @@
+#include "slimformer/pipeline/evaluation.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "slimformer/core/error.h"
+#include "slimformer/core/json_fields.h"
+#include "slimformer/data/glue.h"
+#include "slimformer/data/parallel_corpus.h"
+#include "slimformer/data/text_file.h"
+#include "slimformer/data/token_windows.h"
+#include "slimformer/eval/family_evaluators.h"
+#include "slimformer/eval/translation_evaluator.h"
+#include "slimformer/pipeline/squad_split.h"
+
+namespace slimformer::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+enum class Family { kTranslation, kLanguageModel, kClassifier, kSpan, kMaskedLM };
+
+Family family_of(const models::TransformerConfig& c) {
+  if (c.model_type == "seq2seq") return Family::kTranslation;
+  if (c.is_causal_lm()) return Family::kLanguageModel;
+  if (c.encoder_head == "classification") return Family::kClassifier;
+  if (c.encoder_head == "span") return Family::kSpan;
+  return Family::kMaskedLM;
+}
+
+template <typename T>
+T& family_model(const train::LoadedModel& m) {
+  auto* model = m.as<T>();
+  if (!model) throw std::logic_error("the model is not of the family its config names");
+  return *model;
+}
+
+std::unique_ptr<eval::ModelEvaluator> translation_evaluator(const train::LoadedModel& m,
+                                                            const EvaluationOptions& o) {
+  if (o.source.empty() || o.reference.empty())
+    throw core::UserError("a translation model is scored on parallel text: give --src and --ref");
+  auto vocab = std::dynamic_pointer_cast<data::Vocab>(m.tokenizer);
+  if (!vocab) throw core::UserError("a translation model needs a sentencepiece vocabulary");
+  auto text = data::read_parallel(o.source, o.reference);
+  if (o.samples > 0 && size_t(o.samples) < text.source.size())
+    text.source.resize(o.samples), text.target.resize(o.samples);
+  eval::DecodeOptions decode;
+  decode.beam_size = o.beam;
+  return std::make_unique<eval::TranslationEvaluator>(
+      family_model<models::Seq2SeqTransformerImpl>(m), *vocab, std::move(text),
+      o.metric.empty() ? "bleu" : o.metric, decode, o.device);
+}
+
+std::unique_ptr<eval::ModelEvaluator> language_model_evaluator(const train::LoadedModel& m,
+                                                               const EvaluationOptions& o) {
+  if (o.text.empty())
+    throw core::UserError("a causal language model is scored on running text: give --text FILE");
+  auto lines = data::read_lines(o.text);
+  if (o.samples > 0 && size_t(o.samples) < lines.size()) lines.resize(o.samples);
+  auto stream = data::token_stream(*m.tokenizer, lines);
+  if (stream.size() < 2) throw core::UserError(fmt::format("--text {}: no text", o.text));
+  const int64_t context = o.context > 0 ? o.context : m.model->config().max_position_embeddings;
+  return std::make_unique<eval::LanguageModelEvaluator>(family_model<models::CausalLMImpl>(m),
+                                                        std::move(stream), context,
+                                                        o.metric.empty() ? "ppl" : o.metric);
+}
+
+std::unique_ptr<eval::ModelEvaluator> classifier_evaluator(const train::LoadedModel& m,
+                                                           const EvaluationOptions& o,
+                                                           const std::string& name) {
+  std::string task_name = o.glue_task.empty() ? recorded_glue_task(m.record) : o.glue_task;
+  if (task_name.empty())
+    throw core::UserError(fmt::format(
+        "{} does not record the GLUE task it was fine-tuned on: give --glue TASK", name));
+  const auto& task = data::glue_task(task_name);
+  const auto& config = m.model->config();
+  if (config.num_labels != task.num_labels)
+    throw core::UserError(fmt::format("{}: not a {} classifier ({} outputs, the task has {})", name,
+                                      task.name, config.num_labels, task.num_labels));
+  auto examples = data::read_glue(glue_eval_file(o, task.name), task);
+  if (o.samples > 0 && size_t(o.samples) < examples.size()) examples.resize(o.samples);
+  auto encoded = eval::encode_glue(examples, *m.tokenizer, config.max_position_embeddings);
+  return std::make_unique<eval::GlueEvaluator>(family_model<models::EncoderModelImpl>(m), task,
+                                               std::move(encoded), o.metric, o.max_tokens,
+                                               o.device);
+}
+
+std::unique_ptr<eval::ModelEvaluator> span_evaluator(const train::LoadedModel& m,
+                                                     const EvaluationOptions& o) {
+  auto run = squad_options_of_run(m.record, m.model->config());
+  if (!o.squad_file.empty()) run.file = o.squad_file;
+  auto held_out = read_squad_split(run).held_out;
+  auto features = data::make_squad_windows(held_out, *m.tokenizer, run.windows);
+  eval::SquadPredictOptions predict;
+  predict.max_tokens = o.max_tokens;
+  predict.max_answer_length = run.max_answer_length;
+  predict.device = o.device;
+  return std::make_unique<eval::SquadEvaluator>(
+      family_model<models::EncoderModelImpl>(m), *m.tokenizer, std::move(held_out),
+      std::move(features), o.metric.empty() ? "f1" : o.metric, predict);
+}
+
+}  // namespace
+
+void use_bundled_data(EvaluationOptions& options, const models::TransformerConfig& config,
+                      DataSplit split) {
+  if (family_of(config) != Family::kTranslation) return;
+  const bool test = split == DataSplit::kTest;
+  if (options.source.empty())
+    options.source = test ? "data/multi30k/test_2016_flickr.en.gz" : "data/multi30k/val.en.gz";
+  if (options.reference.empty())
+    options.reference = test ? "data/multi30k/test_2016_flickr.de.gz" : "data/multi30k/val.de.gz";
+}
+
+std::string family_description(const models::TransformerConfig& c) {
+  switch (family_of(c)) {
+    case Family::kTranslation:
+      return "a translation model (seq2seq)";
+    case Family::kLanguageModel:
+      return "a causal language model (causal_lm)";
+    case Family::kClassifier:
+      return "a classification encoder";
+    case Family::kSpan:
+      return "a span-QA encoder";
+    case Family::kMaskedLM:
+      break;
+  }
+  return "a masked-LM encoder";
+}
+
+std::string glue_eval_file(const EvaluationOptions& o, const std::string& task_name) {
+  if (!o.glue_file.empty()) return o.glue_file;
+  const fs::path dir = fs::path(o.glue_dir) / data::glue_task(task_name).name;
+  for (const char* name : {"dev.tsv.gz", "dev.tsv"})
+    if (fs::exists(dir / name)) return (dir / name).string();
+  throw core::UserError(
+      fmt::format("{} has no dev.tsv or dev.tsv.gz; give --glue-file", dir.string()));
+}
+
+std::string recorded_glue_task(const nlohmann::json& record) {
+  // The fine-tuning run's task record, or (older checkpoints) the finetune command's options.
+  for (const auto& task : {core::object_member(record, "task"),
+                           core::object_member(core::object_member(record, "options"), "task")})
+    if (task.contains("glue") && task.at("glue").is_string() && !task.at("glue").empty())
+      return task.at("glue").get<std::string>();
+  return "";
+}
+
+void check_options_apply(const train::LoadedModel& model, const EvaluationOptions& o,
+                         const std::string& name) {
+  const Family family = family_of(model.model->config());
+  auto refuse = [&](const char* option, const char* applies_to) {
+    throw core::UserError(fmt::format("{} applies to {}; {} is {}", option, applies_to, name,
+                                      family_description(model.model->config())));
+  };
+  if (family != Family::kTranslation && !o.source.empty()) refuse("--src", "translation models");
+  if (family != Family::kTranslation && !o.reference.empty()) refuse("--ref", "translation models");
+  if (family != Family::kTranslation && o.beam != 1) refuse("--beam", "translation models");
+  if (family != Family::kLanguageModel && !o.text.empty()) refuse("--text", "language models");
+  if (family != Family::kLanguageModel && o.context != 0) refuse("--context", "language models");
+  if (family != Family::kClassifier && !o.glue_task.empty())
+    refuse("--glue", "classification encoders");
+  if (family != Family::kClassifier && !o.glue_file.empty())
+    refuse("--glue-file", "classification encoders");
+  if (family != Family::kSpan && !o.squad_file.empty()) refuse("--squad-file", "span-QA encoders");
+}
+
+std::unique_ptr<eval::ModelEvaluator> make_evaluator(const train::LoadedModel& model,
+                                                     const EvaluationOptions& options,
+                                                     const std::string& name) {
+  check_options_apply(model, options, name);
+  switch (family_of(model.model->config())) {
+    case Family::kTranslation:
+      return translation_evaluator(model, options);
+    case Family::kLanguageModel:
+      return language_model_evaluator(model, options);
+    case Family::kClassifier:
+      return classifier_evaluator(model, options, name);
+    case Family::kSpan:
+      return span_evaluator(model, options);
+    case Family::kMaskedLM:
+      break;
+  }
+  throw core::UserError(fmt::format(
+      "{} is a masked-LM encoder; fine-tune it first (finetune --glue TASK or --squad)", name));
+}
+
+}  // namespace slimformer::pipeline

@@ -1,0 +1,235 @@
+#include "slimformer/pipeline/training.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "slimformer/core/error.h"
+#include "slimformer/core/files.h"
+#include "slimformer/data/glue.h"
+#include "slimformer/data/parallel_corpus.h"
+#include "slimformer/data/text_file.h"
+#include "slimformer/data/token_windows.h"
+#include "slimformer/eval/perplexity.h"
+#include "slimformer/pipeline/evaluation.h"
+#include "slimformer/tasks/glue_task.h"
+#include "slimformer/tasks/language_model_task.h"
+#include "slimformer/tasks/masked_lm_task.h"
+#include "slimformer/tasks/squad_task.h"
+#include "slimformer/tasks/translation_task.h"
+
+namespace slimformer::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+template <typename Impl>
+std::shared_ptr<Impl> family_model(const train::LoadedModel& model, const char* what) {
+  auto typed = std::dynamic_pointer_cast<Impl>(model.model);
+  if (!typed)
+    throw core::UserError(fmt::format("{} trains {}, and this model is {}", what, what,
+                                      family_description(model.model->config())));
+  return typed;
+}
+
+// Seeds dropout, runs the trainer, writes results.json.
+train::TrainResult run_task(train::TrainingTask& task, const TrainingRun& run) {
+  torch::manual_seed(static_cast<uint64_t>(run.train.seed));
+  auto result = train::run_training(task, run.train, run.record, run.callbacks);
+  write_run_results(run.train, result, task.model());
+  return result;
+}
+
+std::string glue_split_file(const GlueData& data, const data::GlueTaskInfo& task,
+                            const std::string& split) {
+  const fs::path dir = fs::path(data.glue_dir) / task.name;
+  for (const char* suffix : {".tsv.gz", ".tsv"})
+    if (fs::exists(dir / (split + suffix))) return (dir / (split + suffix)).string();
+  throw core::UserError(fmt::format("{} has no {}.tsv or {}.tsv.gz", dir.string(), split, split));
+}
+
+}  // namespace
+
+void prepare_output_dir(const train::TrainOptions& options) {
+  const fs::path& out = options.output_dir;
+  // A new run never writes over an earlier one: its checkpoints and log would be mixed or lost.
+  if (!options.resume && fs::exists(out / "last"))
+    throw core::UserError(
+        fmt::format("--output {} already holds a training run; add --resume to continue it or "
+                    "choose another --output",
+                    out.string()));
+  fs::create_directories(out);
+}
+
+void write_run_results(const train::TrainOptions& options, const train::TrainResult& result,
+                       models::ModelTree& model) {
+  nlohmann::json results = {{"steps", result.steps},
+                            {"seconds", result.seconds},
+                            {"target_tokens_per_second", result.tokens_per_second},
+                            {"stop_reason", result.stop_reason},
+                            {"best", result.best},
+                            {"parameters", model.num_parameters()},
+                            {"best_checkpoint", (options.output_dir / "best").string()}};
+  core::write_text_atomically(options.output_dir / "results.json", results.dump(2) + "\n");
+}
+
+train::TrainResult train_translation(train::LoadedModel& model, const TranslationData& data,
+                                     const TrainingRun& run) {
+  auto typed = family_model<models::Seq2SeqTransformerImpl>(model, "translation training");
+  auto vocab = std::dynamic_pointer_cast<data::Vocab>(model.tokenizer);
+  if (!vocab) throw core::UserError("a translation model needs a sentencepiece vocabulary");
+  auto train_text = data::read_parallel(data.train_src, data.train_tgt);
+  auto valid_text = data::read_parallel(data.valid_src, data.valid_tgt);
+  const int64_t positions = typed->config().max_position_embeddings;
+  const int64_t max_length = std::min(data.max_length, positions);
+  auto train_pairs = data::tokenize_pairs(train_text, *vocab, max_length);
+  auto valid_pairs = data::tokenize_pairs(valid_text, *vocab, positions - 1);
+  spdlog::info(
+      "{} training pairs ({} dropped over {} tokens), {} validation pairs; model {} parameters",
+      train_pairs.size(), train_text.source.size() - train_pairs.size(), max_length,
+      valid_pairs.size(), typed->num_parameters());
+  tasks::TranslationTaskOptions options;
+  options.max_tokens = run.max_tokens;
+  options.label_smoothing = run.label_smoothing;
+  options.bleu_samples = data.bleu_samples;
+  options.seed = run.train.seed;
+  options.device = run.device;
+  tasks::TranslationTask task(models::Seq2SeqTransformer(typed), *vocab, model.init,
+                              std::move(train_pairs), std::move(valid_pairs), std::move(valid_text),
+                              options);
+  return run_task(task, run);
+}
+
+train::TrainResult train_language_model(train::LoadedModel& model, const LanguageModelData& data,
+                                        const TrainingRun& run) {
+  auto typed = family_model<models::CausalLMImpl>(model, "language-model training");
+  if (data.train_text.empty() || data.valid_text.empty())
+    throw core::UserError("language-model training needs --train-text and --valid-text");
+  if (data.context > typed->config().max_position_embeddings)
+    throw core::UserError(fmt::format("--context {} exceeds the model's {} positions", data.context,
+                                      typed->config().max_position_embeddings));
+  auto train_lines = data::read_lines(data.train_text);
+  auto valid_lines = data::read_lines(data.valid_text);
+  auto train_stream = data::token_stream(*model.tokenizer, train_lines);
+  auto valid_stream = data::token_stream(*model.tokenizer, valid_lines);
+  spdlog::info("{} training tokens ({} lines), {} validation tokens; model {} parameters",
+               train_stream.size(), train_lines.size(), valid_stream.size(),
+               typed->num_parameters());
+  tasks::LanguageModelTaskOptions options;
+  options.context = data.context;
+  options.max_tokens = std::max(run.max_tokens, data.context);
+  options.label_smoothing = run.label_smoothing;
+  options.seed = run.train.seed;
+  options.device = run.device;
+  tasks::LanguageModelTask task(models::CausalLM(typed), model.tokenizer, model.init,
+                                std::move(train_stream), std::move(valid_stream),
+                                eval::count_words(valid_lines), options);
+  return run_task(task, run);
+}
+
+train::TrainResult train_glue(train::LoadedModel& model, const GlueData& data,
+                              const TrainingRun& run) {
+  auto typed = family_model<models::EncoderModelImpl>(model, "GLUE fine-tuning");
+  const std::string name = data.task.empty() ? recorded_glue_task(model.record) : data.task;
+  if (name.empty()) throw core::UserError("GLUE fine-tuning needs a task (--glue TASK)");
+  const auto& task = data::glue_task(name);
+  const auto train_examples = data::read_glue(glue_split_file(data, task, "train"), task);
+  const auto dev_examples = data::read_glue(glue_split_file(data, task, "dev"), task);
+  auto train = eval::encode_glue(train_examples, *model.tokenizer, data.max_length);
+  auto dev = eval::encode_glue(dev_examples, *model.tokenizer, data.max_length);
+  spdlog::info("{}: {} training and {} dev examples; model {} parameters", task.name,
+               train.inputs.size(), dev.inputs.size(), typed->num_parameters());
+  tasks::GlueTaskOptions options;
+  options.max_tokens = std::max(run.max_tokens, data.max_length);
+  options.seed = run.train.seed;
+  options.device = run.device;
+  tasks::GlueFinetuneTask finetune(models::EncoderModel(typed), model.tokenizer, model.init, task,
+                                   std::move(train), std::move(dev), options);
+  // The checkpoint records its task, so that it is evaluated and fine-tuned again on it.
+  TrainingRun recorded = run;
+  recorded.record["task"] = {{"glue", task.name}};
+  return run_task(finetune, recorded);
+}
+
+train::TrainResult train_squad(train::LoadedModel& model, const SquadRunOptions& data,
+                               const TrainingRun& run) {
+  auto typed = family_model<models::EncoderModelImpl>(model, "SQuAD fine-tuning");
+  const auto split = read_squad_split(data);
+  auto train = data::make_squad_windows(split.train, *model.tokenizer, data.windows);
+  auto valid = data::make_squad_windows(split.valid, *model.tokenizer, data.windows);
+  spdlog::info(
+      "SQuAD: {} training questions in {} windows, {} validation questions; model {} "
+      "parameters",
+      train.questions.size(), train.windows.size(), valid.questions.size(),
+      typed->num_parameters());
+  tasks::SquadTaskOptions options;
+  options.max_tokens = std::max(run.max_tokens, data.windows.max_length);
+  options.max_answer_length = data.max_answer_length;
+  options.seed = run.train.seed;
+  options.device = run.device;
+  tasks::SquadFinetuneTask finetune(models::EncoderModel(typed), model.tokenizer, model.init,
+                                    std::move(train), split.valid, std::move(valid), options);
+  TrainingRun recorded = run;
+  recorded.record["task"] = {{"squad", squad_options_json(data)}};
+  return run_task(finetune, recorded);
+}
+
+train::TrainResult train_masked_lm(train::LoadedModel& model,
+                                   const std::vector<std::string>& corpus, const MaskedLMData& data,
+                                   const TrainingRun& run) {
+  auto typed = family_model<models::EncoderModelImpl>(model, "masked-LM pre-training");
+  if (data.max_length > typed->config().max_position_embeddings)
+    throw core::UserError(fmt::format("--max-length {} exceeds the model's {} positions",
+                                      data.max_length, typed->config().max_position_embeddings));
+  std::vector<std::vector<int64_t>> lines;
+  for (const auto& line : corpus) lines.push_back(model.tokenizer->encode(line));
+  const auto special = tasks::MaskedLMTask::special_ids(*model.tokenizer);
+  auto pairs = data::make_segment_pairs(lines, data.max_length, special, uint64_t(run.train.seed));
+  if (static_cast<int64_t>(pairs.size()) <= data.valid_pairs)
+    throw core::UserError(
+        fmt::format("--valid-pairs {} must be below the {} sentence pairs of the text",
+                    data.valid_pairs, pairs.size()));
+  std::vector<data::SegmentPair> valid(pairs.end() - data.valid_pairs, pairs.end());
+  pairs.resize(pairs.size() - data.valid_pairs);
+  int64_t tokens = 0;
+  for (const auto& p : pairs) tokens += p.tokens.size();
+  spdlog::info("{} training pairs ({} tokens), {} validation pairs; model {} parameters",
+               pairs.size(), tokens, valid.size(), typed->num_parameters());
+  tasks::MaskedLMTaskOptions options;
+  options.max_tokens = std::max(run.max_tokens, data.max_length);
+  options.mask_probability = data.mask_probability;
+  options.seed = run.train.seed;
+  options.device = run.device;
+  tasks::MaskedLMTask task(models::EncoderModel(typed), model.tokenizer, model.init,
+                           std::move(pairs), std::move(valid), options);
+  return run_task(task, run);
+}
+
+train::TrainResult finetune_checkpoint(const fs::path& start_from, const FinetuneData& data,
+                                       TrainingRun run) {
+  const fs::path last = run.train.output_dir / "last";
+  // --resume continues a fine-tuning run that has started; one that has not starts afresh.
+  if (run.train.resume && !fs::exists(last)) run.train.resume = false;
+  prepare_output_dir(run.train);
+  auto model = train::load_model(run.train.resume ? last : start_from, run.device);
+  run.record["finetuned_from"] = start_from.string();
+  spdlog::info("fine-tuning {} for {} updates into {}", start_from.string(), run.train.max_steps,
+               run.train.output_dir.string());
+  const auto& config = model.model->config();
+  if (config.model_type == "seq2seq") return train_translation(model, data.translation, run);
+  if (config.is_causal_lm()) return train_language_model(model, data.language_model, run);
+  if (config.encoder_head == "classification") {
+    GlueData glue = data.glue;
+    if (glue.task.empty()) glue.task = recorded_glue_task(train::read_record(start_from));
+    return train_glue(model, glue, run);
+  }
+  if (config.encoder_head == "span") {
+    return train_squad(model, data.squad, run);
+  }
+  throw core::UserError(fmt::format(
+      "{} is a masked-LM encoder: continue its pre-training with pretrain --resume, or fine-tune "
+      "it on a task with finetune",
+      start_from.string()));
+}
+
+}  // namespace slimformer::pipeline

@@ -1,0 +1,55 @@
+#include "slimformer/tasks/glue_task.h"
+
+#include "slimformer/train/checkpoint.h"
+
+namespace slimformer::tasks {
+
+namespace {
+
+// Mean loss of a batch: cross entropy over classes, or squared error for regression.
+torch::Tensor glue_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
+  if (logits.size(1) == 1) return torch::mse_loss(logits.squeeze(1), labels);
+  return torch::nn::functional::cross_entropy(logits, labels.to(torch::kLong));
+}
+
+}  // namespace
+
+GlueFinetuneTask::GlueFinetuneTask(models::EncoderModel model,
+                                   std::shared_ptr<data::Tokenizer> tokenizer, core::TensorMap init,
+                                   data::GlueTaskInfo task, eval::EncodedGlue train,
+                                   eval::EncodedGlue dev, GlueTaskOptions options)
+    : model_(std::move(model)),
+      tokenizer_(std::move(tokenizer)),
+      init_(std::move(init)),
+      task_(std::move(task)),
+      train_(std::move(train)),
+      dev_(std::move(dev)),
+      options_(std::move(options)) {
+  primary_ = eval::glue_score(task_, dev_.labels, dev_.labels).primary;
+  batches_ = train::token_budget_batches(data::pair_lengths(train_.inputs), options_.max_tokens,
+                                         options_.seed);
+}
+
+int64_t GlueFinetuneTask::num_batches(int64_t epoch) { return batches_.at(epoch).size(); }
+
+train::LossValue GlueFinetuneTask::batch_loss(int64_t epoch, int64_t index) {
+  const auto& indices = batches_.at(epoch).at(index);
+  auto b = eval::glue_batch(train_, indices, model_->config().pad_token_id, options_.device);
+  torch::Tensor loss = glue_loss(model_->classify(model_->encode(b.tokens, b.segments)), b.labels);
+  const int64_t n = static_cast<int64_t>(indices.size());
+  // The trainer normalizes by the count it is given: examples here, not tokens.
+  return {loss * static_cast<double>(n), loss.item<double>() * n, n,
+          b.tokens.ne(model_->config().pad_token_id).sum().item<int64_t>()};
+}
+
+train::Metrics GlueFinetuneTask::validate() {
+  auto score = eval::glue_score(
+      task_, eval::predict_glue(*model_, dev_, options_.max_tokens, options_.device), dev_.labels);
+  return {score.metrics.begin(), score.metrics.end()};
+}
+
+void GlueFinetuneTask::write_model(const std::filesystem::path& dir, const nlohmann::json& record) {
+  train::write_model_files(dir, *model_, init_, *tokenizer_, record);
+}
+
+}  // namespace slimformer::tasks
