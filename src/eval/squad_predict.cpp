@@ -12,13 +12,13 @@ std::vector<int64_t> window_lengths(const data::SquadFeatures& f) {
 
 models::SpanLogits window_logits(models::EncoderModelImpl& model, const data::SquadFeatures& f,
                                  const std::vector<int64_t>& indices, const torch::Device& device,
-                                 torch::Tensor* tokens_out) {
+                                 torch::Tensor* tokens_out, nn::Taps* taps) {
   std::vector<const data::SegmentPair*> rows;
   for (int64_t i : indices) rows.push_back(&f.windows[i].input);
   const int64_t pad = model.config().pad_token_id;
   auto padded = data::pad_pairs(rows, pad);
   torch::Tensor tokens = padded.tokens.to(device);
-  auto logits = model.span_logits(model.encode(tokens, padded.segments.to(device)));
+  auto logits = model.span_logits(model.encode(tokens, padded.segments.to(device), taps));
   torch::Tensor padding = tokens.eq(pad);
   logits.start = logits.start.masked_fill(padding, -1e4);
   logits.end = logits.end.masked_fill(padding, -1e4);

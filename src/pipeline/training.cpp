@@ -32,6 +32,12 @@ std::shared_ptr<Impl> family_model(const train::LoadedModel& model, const char* 
   return typed;
 }
 
+void refuse_teacher(const TrainingRun& run, const char* what) {
+  if (run.teacher)
+    throw core::UserError(fmt::format(
+        "{} does not distil from a teacher (GLUE, SQuAD and masked-LM training do)", what));
+}
+
 // Seeds dropout, runs the trainer, writes results.json.
 train::TrainResult run_task(train::TrainingTask& task, const TrainingRun& run) {
   torch::manual_seed(static_cast<uint64_t>(run.train.seed));
@@ -76,6 +82,7 @@ void write_run_results(const train::TrainOptions& options, const train::TrainRes
 train::TrainResult train_translation(train::LoadedModel& model, const TranslationData& data,
                                      const TrainingRun& run) {
   auto typed = family_model<models::Seq2SeqTransformerImpl>(model, "translation training");
+  refuse_teacher(run, "translation training");
   auto vocab = std::dynamic_pointer_cast<data::Vocab>(model.tokenizer);
   if (!vocab) throw core::UserError("a translation model needs a sentencepiece vocabulary");
   auto train_text = data::read_parallel(data.train_src, data.train_tgt);
@@ -103,6 +110,7 @@ train::TrainResult train_translation(train::LoadedModel& model, const Translatio
 train::TrainResult train_language_model(train::LoadedModel& model, const LanguageModelData& data,
                                         const TrainingRun& run) {
   auto typed = family_model<models::CausalLMImpl>(model, "language-model training");
+  refuse_teacher(run, "language-model training");
   if (data.train_text.empty() || data.valid_text.empty())
     throw core::UserError("language-model training needs --train-text and --valid-text");
   if (data.context > typed->config().max_position_embeddings)
@@ -143,6 +151,7 @@ train::TrainResult train_glue(train::LoadedModel& model, const GlueData& data,
   options.max_tokens = std::max(run.max_tokens, data.max_length);
   options.seed = run.train.seed;
   options.device = run.device;
+  options.teacher = run.teacher;
   tasks::GlueFinetuneTask finetune(models::EncoderModel(typed), model.tokenizer, model.init, task,
                                    std::move(train), std::move(dev), options);
   // The checkpoint records its task, so that it is evaluated and fine-tuned again on it.
@@ -167,6 +176,7 @@ train::TrainResult train_squad(train::LoadedModel& model, const SquadRunOptions&
   options.max_answer_length = data.max_answer_length;
   options.seed = run.train.seed;
   options.device = run.device;
+  options.teacher = run.teacher;
   tasks::SquadFinetuneTask finetune(models::EncoderModel(typed), model.tokenizer, model.init,
                                     std::move(train), split.valid, std::move(valid), options);
   TrainingRun recorded = run;
@@ -200,6 +210,7 @@ train::TrainResult train_masked_lm(train::LoadedModel& model,
   options.mask_probability = data.mask_probability;
   options.seed = run.train.seed;
   options.device = run.device;
+  options.teacher = run.teacher;
   tasks::MaskedLMTask task(models::EncoderModel(typed), model.tokenizer, model.init,
                            std::move(pairs), std::move(valid), options);
   return run_task(task, run);

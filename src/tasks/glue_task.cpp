@@ -34,12 +34,29 @@ int64_t GlueFinetuneTask::num_batches(int64_t epoch) { return batches_.at(epoch)
 
 train::LossValue GlueFinetuneTask::batch_loss(int64_t epoch, int64_t index) {
   const auto& indices = batches_.at(epoch).at(index);
-  auto b = eval::glue_batch(train_, indices, model_->config().pad_token_id, options_.device);
-  torch::Tensor loss = glue_loss(model_->classify(model_->encode(b.tokens, b.segments)), b.labels);
+  const int64_t pad = model_->config().pad_token_id;
+  auto b = eval::glue_batch(train_, indices, pad, options_.device);
   const int64_t n = static_cast<int64_t>(indices.size());
+  const int64_t tokens = b.tokens.ne(pad).sum().item<int64_t>();
   // The trainer normalizes by the count it is given: examples here, not tokens.
-  return {loss * static_cast<double>(n), loss.item<double>() * n, n,
-          b.tokens.ne(model_->config().pad_token_id).sum().item<int64_t>()};
+  if (!options_.teacher) {
+    torch::Tensor loss =
+        glue_loss(model_->classify(model_->encode(b.tokens, b.segments)), b.labels);
+    return {loss * static_cast<double>(n), loss.item<double>() * n, n, tokens};
+  }
+  auto& teacher = *options_.teacher;
+  auto student_taps = teacher.student_taps(), teacher_taps = teacher.teacher_taps();
+  torch::Tensor logits = model_->classify(model_->encode(b.tokens, b.segments, &student_taps));
+  torch::Tensor teacher_logits;
+  {
+    torch::NoGradGuard no_grad;
+    auto& t = teacher.model_as<models::EncoderModelImpl>();
+    teacher_logits = t.classify(t.encode(b.tokens, b.segments, &teacher_taps));
+  }
+  torch::Tensor task = glue_loss(logits, b.labels) * static_cast<double>(n);
+  return {teacher.loss(task, logits, teacher_logits, student_taps, teacher_taps, n, {},
+                       b.tokens.ne(pad)),
+          task.item<double>(), n, tokens};
 }
 
 train::Metrics GlueFinetuneTask::validate() {

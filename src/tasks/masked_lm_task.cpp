@@ -21,11 +21,11 @@ struct MaskedPrediction {
 
 // The vocabulary projection is a step's largest product; like BERT, apply it only where a token
 // is to be predicted (same loss, fewer FLOPs).
-MaskedPrediction predict_masked(models::EncoderModel& model, const data::MaskedBatch& b,
-                                int64_t pad) {
+MaskedPrediction predict_masked(models::EncoderModelImpl& model, const data::MaskedBatch& b,
+                                int64_t pad, nn::Taps* taps = nullptr) {
   torch::Tensor chosen = b.targets.ne(pad);
-  torch::Tensor hidden = model->encode(b.tokens, b.segments).index({chosen});
-  return {model->mlm_logits(hidden), b.targets.index({chosen})};
+  torch::Tensor hidden = model.encode(b.tokens, b.segments, taps).index({chosen});
+  return {model.mlm_logits(hidden), b.targets.index({chosen})};
 }
 
 }  // namespace
@@ -65,10 +65,23 @@ data::MaskedBatch MaskedLMTask::batch(const std::vector<data::SegmentPair>& pair
 train::LossValue MaskedLMTask::batch_loss(int64_t epoch, int64_t index) {
   const uint64_t seed = batches_.epoch_seed(epoch) * 1000003u + uint64_t(index);
   auto b = batch(train_, batches_.at(epoch).at(index), seed);
-  auto p = predict_masked(model_, b, special_.pad);
+  const auto& teacher = options_.teacher;
+  nn::TapRecorder student_taps({}), teacher_taps({});
+  if (teacher) student_taps = teacher->student_taps(), teacher_taps = teacher->teacher_taps();
+  auto p = predict_masked(*model_, b, special_.pad, teacher ? &student_taps : nullptr);
   auto loss = train::label_smoothed_cross_entropy(p.logits, p.targets, 0.0, special_.pad);
-  return {loss.loss_sum, loss.nll_sum.item<double>(), loss.tokens,
-          b.tokens.ne(special_.pad).sum().item<int64_t>()};
+  const torch::Tensor real = b.tokens.ne(special_.pad);
+  if (!teacher)
+    return {loss.loss_sum, loss.nll_sum.item<double>(), loss.tokens, real.sum().item<int64_t>()};
+  MaskedPrediction taught;
+  {
+    torch::NoGradGuard no_grad;
+    taught = predict_masked(teacher->model_as<models::EncoderModelImpl>(), b, special_.pad,
+                            &teacher_taps);
+  }
+  return {teacher->loss(loss.loss_sum, p.logits, taught.logits, student_taps, teacher_taps,
+                        loss.tokens, {}, real),
+          loss.nll_sum.item<double>(), loss.tokens, real.sum().item<int64_t>()};
 }
 
 train::Metrics MaskedLMTask::validate() {
@@ -81,7 +94,7 @@ train::Metrics MaskedLMTask::validate() {
   for (const auto& indices :
        data::batch_by_tokens(data::pair_lengths(valid_), options_.max_tokens, false, 0)) {
     auto b = batch(valid_, indices, seed++);
-    auto p = predict_masked(model_, b, special_.pad);
+    auto p = predict_masked(*model_, b, special_.pad);
     auto loss = train::label_smoothed_cross_entropy(p.logits, p.targets, 0.0, special_.pad);
     nll += loss.nll_sum.item<double>();
     tokens += loss.tokens;

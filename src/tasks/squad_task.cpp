@@ -22,7 +22,11 @@ SquadFinetuneTask::SquadFinetuneTask(models::EncoderModel model,
 train::LossValue SquadFinetuneTask::batch_loss(int64_t epoch, int64_t index) {
   const auto& indices = batches_.at(epoch).at(index);
   torch::Tensor tokens;
-  auto logits = eval::window_logits(*model_, train_, indices, options_.device, &tokens);
+  const auto& teacher = options_.teacher;
+  nn::TapRecorder student_taps({}), teacher_taps({});
+  if (teacher) student_taps = teacher->student_taps(), teacher_taps = teacher->teacher_taps();
+  auto logits = eval::window_logits(*model_, train_, indices, options_.device, &tokens,
+                                    teacher ? &student_taps : nullptr);
   std::vector<int64_t> starts, ends;
   for (int64_t i : indices)
     starts.push_back(train_.windows[i].start), ends.push_back(train_.windows[i].end);
@@ -34,9 +38,21 @@ train::LossValue SquadFinetuneTask::batch_loss(int64_t epoch, int64_t index) {
                         F::cross_entropy(logits.end, target(ends))) /
                        2;
   const int64_t n = static_cast<int64_t>(indices.size());
+  const torch::Tensor real = tokens.ne(model_->config().pad_token_id);
   // Normalized per window, as GLUE fine-tuning is per example.
-  return {loss * static_cast<double>(n), loss.item<double>() * n, n,
-          tokens.ne(model_->config().pad_token_id).sum().item<int64_t>()};
+  const torch::Tensor task = loss * static_cast<double>(n);
+  if (!teacher) return {task, loss.item<double>() * n, n, real.sum().item<int64_t>()};
+  models::SpanLogits teacher_logits;
+  {
+    torch::NoGradGuard no_grad;
+    teacher_logits = eval::window_logits(teacher->model_as<models::EncoderModelImpl>(), train_,
+                                         indices, options_.device, nullptr, &teacher_taps);
+  }
+  // The start and the end distributions over the window's positions, distilled alike.
+  return {teacher->loss(task, torch::stack({logits.start, logits.end}, 1),
+                        torch::stack({teacher_logits.start, teacher_logits.end}, 1), student_taps,
+                        teacher_taps, n, {}, real),
+          loss.item<double>() * n, n, real.sum().item<int64_t>()};
 }
 
 train::Metrics SquadFinetuneTask::validate() {

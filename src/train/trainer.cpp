@@ -7,6 +7,7 @@
 
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
+#include "slimformer/core/glob.h"
 #include "slimformer/core/safetensors.h"
 #include "slimformer/train/checkpoint.h"
 
@@ -43,25 +44,103 @@ struct LoopState {
   }
 };
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o,
-                                                        std::vector<torch::Tensor> params) {
-  if (o.optimizer == "adamw")
-    return std::make_unique<torch::optim::AdamW>(params,
-                                                 torch::optim::AdamWOptions(o.schedule.peak_lr)
-                                                     .betas({o.beta1, o.beta2})
-                                                     .eps(o.adam_eps)
-                                                     .weight_decay(o.weight_decay));
-  if (o.optimizer == "adam")
-    return std::make_unique<torch::optim::Adam>(params,
-                                                torch::optim::AdamOptions(o.schedule.peak_lr)
-                                                    .betas({o.beta1, o.beta2})
-                                                    .eps(o.adam_eps)
-                                                    .weight_decay(o.weight_decay));
-  throw core::UserError(fmt::format("optimizer must be adam or adamw, got {}", o.optimizer));
+// The optimizer's parameter groups: the trainable parameters by group, each with its share of
+// the schedule's learning rate. Frozen parameters stop requiring gradients for the run.
+struct GroupPlan {
+  std::vector<std::vector<torch::Tensor>> params;
+  std::vector<double> lr_scales;
+  std::vector<torch::Tensor> trainable, frozen;
+};
+
+GroupPlan plan_groups(const TrainOptions& o, torch::nn::Module& module) {
+  GroupPlan plan;
+  const size_t groups = o.parameter_groups.size();
+  // Group 0 holds the unmatched parameters; group i + 1 the i-th ParameterGroup.
+  plan.params.resize(groups + 1);
+  plan.lr_scales.push_back(1.0);
+  for (const auto& g : o.parameter_groups) plan.lr_scales.push_back(g.lr_scale);
+  for (const auto& item : module.named_parameters()) {
+    size_t group = 0;
+    bool frozen = o.freeze_unmatched;
+    for (size_t i = 0; i < groups; ++i)
+      if (core::glob_match_any(o.parameter_groups[i].patterns, item.key())) {
+        group = i + 1, frozen = o.parameter_groups[i].frozen;
+        break;
+      }
+    (frozen ? plan.frozen : plan.trainable).push_back(item.value());
+    if (!frozen) plan.params[group].push_back(item.value());
+  }
+  if (plan.trainable.empty())
+    throw core::UserError("training: every parameter is frozen; nothing would train");
+  return plan;
 }
 
-void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
-  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o,
+                                                        const GroupPlan& plan) {
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  for (size_t i = 0; i < plan.params.size(); ++i) {
+    if (plan.params[i].empty()) continue;
+    const double lr = o.schedule.peak_lr * plan.lr_scales[i];
+    if (o.optimizer == "adamw")
+      groups.emplace_back(plan.params[i], std::make_unique<torch::optim::AdamWOptions>(
+                                              torch::optim::AdamWOptions(lr)
+                                                  .betas({o.beta1, o.beta2})
+                                                  .eps(o.adam_eps)
+                                                  .weight_decay(o.weight_decay)));
+    else if (o.optimizer == "adam")
+      groups.emplace_back(plan.params[i], std::make_unique<torch::optim::AdamOptions>(
+                                              torch::optim::AdamOptions(lr)
+                                                  .betas({o.beta1, o.beta2})
+                                                  .eps(o.adam_eps)
+                                                  .weight_decay(o.weight_decay)));
+    else
+      throw core::UserError(fmt::format("optimizer must be adam or adamw, got {}", o.optimizer));
+  }
+  if (o.optimizer == "adamw") return std::make_unique<torch::optim::AdamW>(groups);
+  return std::make_unique<torch::optim::Adam>(groups);
+}
+
+// The schedule's rate times each non-empty group's scale, in the optimizer's group order.
+void set_learning_rate(torch::optim::Optimizer& optimizer, const GroupPlan& plan, double lr) {
+  size_t next = 0;
+  for (size_t i = 0; i < plan.params.size(); ++i) {
+    if (plan.params[i].empty()) continue;
+    optimizer.param_groups()[next++].options().set_lr(lr * plan.lr_scales[i]);
+  }
+}
+
+// Frozen parameters require no gradients while the run lasts.
+class FreezeGuard {
+ public:
+  explicit FreezeGuard(std::vector<torch::Tensor> frozen) : frozen_(std::move(frozen)) {
+    for (auto& p : frozen_) p.set_requires_grad(false);
+  }
+  FreezeGuard(const FreezeGuard&) = delete;
+  FreezeGuard& operator=(const FreezeGuard&) = delete;
+  ~FreezeGuard() {
+    for (auto& p : frozen_) p.set_requires_grad(true);
+  }
+
+ private:
+  std::vector<torch::Tensor> frozen_;
+};
+
+core::TensorMap hook_states(const std::vector<std::shared_ptr<TrainingHook>>& hooks) {
+  core::TensorMap out;
+  for (const auto& hook : hooks)
+    for (const auto& [key, value] : hook->state()) out[hook->name() + "/" + key] = value;
+  return out;
+}
+
+void load_hook_states(const std::vector<std::shared_ptr<TrainingHook>>& hooks,
+                      const core::TensorMap& saved) {
+  for (const auto& hook : hooks) {
+    core::TensorMap own;
+    const std::string prefix = hook->name() + "/";
+    for (const auto& [key, value] : saved)
+      if (key.starts_with(prefix)) own[key.substr(prefix.size())] = value;
+    hook->load_state(own);
+  }
 }
 
 torch::Tensor cpu_rng_state() {
@@ -87,7 +166,9 @@ bool improved(const Metrics& now, const Metrics& best, const std::string& key, b
 TrainResult run_training(TrainingTask& task, const TrainOptions& options, const json& run_record,
                          const TrainCallbacks& callbacks) {
   auto& module = task.model().module();
-  auto optimizer = make_optimizer(options, module.parameters());
+  const GroupPlan groups = plan_groups(options, module);
+  FreezeGuard freeze(groups.frozen);
+  auto optimizer = make_optimizer(options, groups);
   const fs::path out = options.output_dir;
   const fs::path last_dir = out / "last", best_dir = out / "best";
   fs::create_directories(out);
@@ -103,6 +184,13 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
     torch::load(*optimizer, (ts / "optimizer.pt").string());
     state = LoopState::from_json(json::parse(core::read_file(ts / "state.json")));
     set_cpu_rng_state(core::load_safetensors(ts / "rng.safetensors").at("cpu"));
+    if (!options.hooks.empty()) {
+      if (!fs::exists(ts / "hooks.safetensors"))
+        throw core::UserError(
+            fmt::format("--resume: {} has no hook state ({}) for this run's hooks", out.string(),
+                        (ts / "hooks.safetensors").string()));
+      load_hook_states(options.hooks, core::load_safetensors(ts / "hooks.safetensors"));
+    }
   }
 
   std::ofstream log(out / "train_log.jsonl", std::ios::app);
@@ -122,6 +210,9 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
       core::write_text_atomically(tmp / kTrainingStateDir / "state.json", state.to_json().dump(2));
       core::save_safetensors(tmp / kTrainingStateDir / "rng.safetensors",
                              {{"cpu", cpu_rng_state()}});
+      if (!options.hooks.empty())
+        core::save_safetensors(tmp / kTrainingStateDir / "hooks.safetensors",
+                               hook_states(options.hooks));
     });
   };
 
@@ -175,14 +266,15 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
       }
       if (tokens == 0) continue;
       // Gradients of the summed loss, normalized per target token over the whole update.
-      for (auto& p : module.parameters())
+      for (auto& p : groups.trainable)
         if (p.grad().defined()) p.grad().div_(double(tokens));
       if (options.clip_norm > 0)
-        torch::nn::utils::clip_grad_norm_(module.parameters(), options.clip_norm);
+        torch::nn::utils::clip_grad_norm_(groups.trainable, options.clip_norm);
       const double lr = learning_rate(options.schedule, state.step + 1);
-      set_learning_rate(*optimizer, lr);
+      set_learning_rate(*optimizer, groups, lr);
       optimizer->step();
       ++state.step;
+      for (auto& hook : options.hooks) hook->after_update(state.step, task.model());
       state.tokens_seen += throughput;
       window_loss += report, window_tokens += tokens, window_throughput += throughput;
 

@@ -33,6 +33,16 @@ check "finetune from scratch" grep -q "^WNLI [0-9.]* (dev" "$work/sc.txt"
 "$bin" evaluate "$work/ft/best" --glue WNLI >"$work/eval.txt" 2>&1
 check "evaluate prints the GLUE line" grep -q "^WNLI [0-9.]*  (data/glue/WNLI/dev.tsv.gz, 71 examples)" "$work/eval.txt"
 
+# Distillation from a teacher with a layer-wise tap loss, training only the upper layer and head.
+"$bin" finetune "$work/pt/best" "${ft[@]}" --teacher "$work/ft/best" --temperature 2 \
+  --tap-weight 1 --taps encoder.layers.1 --train-only "encoder.layers.1.**,pooler.*,classifier.*" \
+  --output "$work/distil" >"$work/distil.txt" 2>&1
+check "finetune distils from a teacher" grep -q "distilling from $work/ft/best" "$work/distil.txt"
+check "distilled fine-tuning prints the GLUE line" grep -q "^WNLI [0-9.]* (dev" "$work/distil.txt"
+expect_error "a teacher's tap that does not exist" 1 "distillation: no tap named encoder.layers.9 in the student" -- \
+  "$bin" finetune "$work/pt/best" "${ft[@]}" --teacher "$work/ft/best" --tap-weight 1 \
+  --taps encoder.layers.9 --output "$work/distil-bad"
+
 # The importance methods on a GLUE-fine-tuned encoder, scored by the task it records.
 "$bin" importance "$work/ft/best" --samples 40 --tolerance 0.25 --curve-max-k 2 \
   --output "$work/ft-imp" >"$work/ft-imp.txt" 2>&1

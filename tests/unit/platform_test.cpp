@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "slimformer/core/files.h"
+#include "slimformer/core/glob.h"
 #include "slimformer/data/text_file.h"
 #include "slimformer/eval/decoding.h"
 #include "slimformer/models/architecture.h"
@@ -317,15 +318,14 @@ TEST(Taps, DecoderTapsOfTheCausalModel) {
       0.0);
 }
 
-TEST(Taps, NamesMatchPatterns) {
-  EXPECT_TRUE(nn::tap_name_matches("encoder.layers.*", "encoder.layers.3"));
-  EXPECT_TRUE(
-      nn::tap_name_matches("**.attention_probs", "decoder.layers.0.self_attn.attention_probs"));
-  EXPECT_FALSE(nn::tap_name_matches("encoder.layers.*", "encoder.layers.0.ffn"));
-  EXPECT_TRUE(nn::tap_name_matches("encoder.layers.*.ffn", "encoder.layers.0.ffn"));
-  EXPECT_TRUE(nn::tap_name_matches("decoder.layers.1", "decoder.layers.1"));
-  EXPECT_FALSE(nn::tap_name_matches("decoder.layers.1", "decoder.layers.10"));
-  EXPECT_FALSE(nn::tap_name_matches("encoder.*.ffn", "encoder.layers.0.self_attn"));
+TEST(Glob, NamesMatchPatterns) {
+  EXPECT_TRUE(core::glob_match("encoder.layers.*", "encoder.layers.3"));
+  EXPECT_TRUE(core::glob_match("**.attention_probs", "decoder.layers.0.self_attn.attention_probs"));
+  EXPECT_FALSE(core::glob_match("encoder.layers.*", "encoder.layers.0.ffn"));
+  EXPECT_TRUE(core::glob_match("encoder.layers.*.ffn", "encoder.layers.0.ffn"));
+  EXPECT_TRUE(core::glob_match("decoder.layers.1", "decoder.layers.1"));
+  EXPECT_FALSE(core::glob_match("decoder.layers.1", "decoder.layers.10"));
+  EXPECT_FALSE(core::glob_match("encoder.*.ffn", "encoder.layers.0.self_attn"));
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
 #include "slimformer/core/runtime.h"
+#include "slimformer/train/checkpoint.h"
+#include "slimformer/train/distillation.h"
 
 namespace slimformer::tools {
 
@@ -74,6 +76,12 @@ train::TrainOptions train_options_from_settings(const core::Settings& s) {
   o.output_dir = s.get_string("output");
   if (o.output_dir.empty()) s.fail("output", "must name a directory");
   o.resume = s.get_bool("resume");
+  const auto train_only = get_list(s, "train.train_only"), frozen = get_list(s, "train.freeze");
+  if (!frozen.empty()) o.parameter_groups.push_back({frozen, 1.0, /*frozen=*/true});
+  if (!train_only.empty()) {
+    o.parameter_groups.push_back({train_only, 1.0, /*frozen=*/false});
+    o.freeze_unmatched = true;
+  }
   return o;
 }
 
@@ -85,6 +93,18 @@ void add_new_model_options(CommandOptions& options) {
   json defaults = models::TransformerConfig().to_json();
   for (const auto& [field, value] : defaults.items())
     if (is_model_option(field)) options.add("model." + field, value, "model: " + field);
+}
+
+void add_distillation_options(CommandOptions& options) {
+  options.add("distill.teacher", "", "distil from this checkpoint (the same family and head)",
+              "--teacher");
+  options.add("distill.temperature", 1.0, "softmax temperature of the soft targets");
+  options.add("distill.task_weight", 1.0, "weight of the task's own loss");
+  options.add("distill.logit_weight", 1.0, "weight of the soft cross-entropy against the teacher");
+  options.add("distill.tap_weight", 0.0, "weight of the mean squared error between taps");
+  options.add("distill.taps", "",
+              "taps compared, comma-separated, each a name (\"encoder.layers.3\") or "
+              "student_name=teacher_name");
 }
 
 void add_trainer_options(CommandOptions& options) {
@@ -107,6 +127,12 @@ void add_trainer_options(CommandOptions& options) {
   options.add("train.patience", 0, "stop after N validations without improvement (0: never)");
   options.add("train.log_every", 50, "log every N updates");
   options.add("train.seed", 1, "seed for batching and dropout");
+  options.add("train.freeze", "",
+              "freeze the parameters matching these patterns (comma-separated, e.g. "
+              "\"embed_tokens.*,encoder.layers.0.**\")");
+  options.add("train.train_only", "",
+              "train only the parameters matching these patterns and freeze the rest (e.g. "
+              "\"decoder.layers.*.self_attn.**\")");
   options.add("output", "runs/train", "run directory (checkpoints, logs, results.json)",
               "--output");
   options.add("resume", false, "resume the run in --output from its last checkpoint", "--resume");
@@ -146,6 +172,17 @@ pipeline::TrainingRun training_run(const core::Settings& s, const CommonOptions&
   run.max_tokens = s.get_int_at_least("train.max_tokens", 16);
   run.label_smoothing = s.get_double_in("train.label_smoothing", 0, 1, true);
   run.record = {{"command", command_line()}, {"options", s.to_nested_json()}};
+  if (s.has("distill.teacher") && !s.get_string("distill.teacher").empty()) {
+    train::DistillationOptions d;
+    d.temperature = s.get_double_in("distill.temperature", 1e-6, 1e6, false);
+    d.task_weight = s.get_double_in("distill.task_weight", 0, 1e6, false);
+    d.logit_weight = s.get_double_in("distill.logit_weight", 0, 1e6, false);
+    d.tap_weight = s.get_double_in("distill.tap_weight", 0, 1e6, false);
+    d.taps = get_list(s, "distill.taps");
+    const std::string dir = s.get_string("distill.teacher");
+    spdlog::info("distilling from {}", dir);
+    run.teacher = std::make_shared<train::Teacher>(train::load_model(dir, run.device).model, d);
+  }
   auto bar = std::make_shared<ProgressBar>(label);
   run.callbacks.on_progress = [bar](const train::TrainProgress& p) {
     bar->update(p.step, p.max_steps,

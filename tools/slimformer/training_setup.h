@@ -18,6 +18,8 @@ namespace slimformer::tools {
 void add_new_model_options(CommandOptions& options);
 // train.*, output and resume.
 void add_trainer_options(CommandOptions& options);
+// distill.*: a teacher checkpoint and the weights of the distillation loss.
+void add_distillation_options(CommandOptions& options);
 
 models::TransformerConfig config_from_settings(const core::Settings& settings, int64_t vocab_size,
                                                const std::string& model_type);

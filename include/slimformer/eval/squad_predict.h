@@ -22,11 +22,11 @@ struct SquadPredictOptions {
 std::vector<int64_t> window_lengths(const data::SquadFeatures& features);
 
 // Start and end logits [B, T] of the windows `indices`, padding pushed out of reach; the padded
-// tokens go to `tokens_out` when given.
+// tokens go to `tokens_out` when given; the encoder reports to `taps` when given.
 models::SpanLogits window_logits(models::EncoderModelImpl& model,
                                  const data::SquadFeatures& features,
                                  const std::vector<int64_t>& indices, const torch::Device& device,
-                                 torch::Tensor* tokens_out = nullptr);
+                                 torch::Tensor* tokens_out = nullptr, nn::Taps* taps = nullptr);
 
 // Answer text per question id from a span-QA encoder.
 std::map<std::string, std::string> predict_squad(models::EncoderModelImpl& model,

@@ -29,8 +29,4 @@ class TapRecorder : public Taps {
   std::map<std::string, torch::Tensor> values_;
 };
 
-// Whether `name` matches `pattern`: '*' matches any run of characters without a dot, '**' any
-// run of characters.
-bool tap_name_matches(const std::string& pattern, const std::string& name);
-
 }  // namespace slimformer::nn

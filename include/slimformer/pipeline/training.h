@@ -10,6 +10,7 @@
 
 #include "slimformer/pipeline/squad_split.h"
 #include "slimformer/train/checkpoint.h"
+#include "slimformer/train/distillation.h"
 #include "slimformer/train/trainer.h"
 
 namespace slimformer::pipeline {
@@ -22,6 +23,8 @@ struct TrainingRun {
   double label_smoothing = 0.0;                      // translation and language models
   nlohmann::json record = nlohmann::json::object();  // slimformer.json: command, options
   train::TrainCallbacks callbacks;
+  // Distil from this model (encoder tasks: GLUE, SQuAD, masked LM) when set.
+  std::shared_ptr<train::Teacher> teacher;
 };
 
 // Parallel text: training pairs longer than max_length tokens are dropped; validation by loss

@@ -11,6 +11,7 @@
 #include "slimformer/eval/glue_metrics.h"
 #include "slimformer/eval/glue_predict.h"
 #include "slimformer/models/encoder.h"
+#include "slimformer/train/distillation.h"
 #include "slimformer/train/epoch_batches.h"
 #include "slimformer/train/trainer.h"
 
@@ -20,6 +21,7 @@ struct GlueTaskOptions {
   int64_t max_tokens = 4096;
   int64_t seed = 1;
   torch::Device device = torch::kCPU;
+  std::shared_ptr<train::Teacher> teacher;  // distil from it when set
 };
 
 class GlueFinetuneTask : public train::TrainingTask {

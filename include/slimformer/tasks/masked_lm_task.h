@@ -9,6 +9,7 @@
 #include "slimformer/data/masked_lm.h"
 #include "slimformer/data/tokenizer.h"
 #include "slimformer/models/encoder.h"
+#include "slimformer/train/distillation.h"
 #include "slimformer/train/epoch_batches.h"
 #include "slimformer/train/trainer.h"
 
@@ -19,6 +20,7 @@ struct MaskedLMTaskOptions {
   double mask_probability = 0.15;
   int64_t seed = 1;
   torch::Device device = torch::kCPU;
+  std::shared_ptr<train::Teacher> teacher;  // distil from it when set
 };
 
 class MaskedLMTask : public train::TrainingTask {

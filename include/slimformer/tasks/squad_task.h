@@ -10,6 +10,7 @@
 #include "slimformer/eval/squad_metrics.h"
 #include "slimformer/eval/squad_predict.h"
 #include "slimformer/models/encoder.h"
+#include "slimformer/train/distillation.h"
 #include "slimformer/train/epoch_batches.h"
 #include "slimformer/train/trainer.h"
 
@@ -17,6 +18,7 @@ namespace slimformer::tasks {
 
 struct SquadTaskOptions : eval::SquadPredictOptions {
   int64_t seed = 1;
+  std::shared_ptr<train::Teacher> teacher;  // distil from it when set
 };
 
 class SquadFinetuneTask : public train::TrainingTask {

@@ -1,18 +1,45 @@
 // The training loop shared by every model family: Adam/AdamW, learning-rate schedule, gradient
 // accumulation and clipping, validation every N updates, best-checkpoint keeping, early
 // stopping, exact resume and saving on interruption. What is trained comes from a TrainingTask.
+// Methods run inside it through parameter groups (their own learning rates, frozen parameters)
+// and hooks called after every optimizer update, whose state the checkpoints keep.
 #pragma once
 
 #include <atomic>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "slimformer/core/safetensors.h"
 #include "slimformer/models/model_tree.h"
 #include "slimformer/train/schedule.h"
 
 namespace slimformer::train {
+
+// Parameters whose names match `patterns` (core/glob.h: "decoder.layers.*.self_attn.**") train
+// at lr_scale times the schedule's learning rate, or not at all when frozen. A parameter belongs
+// to the first group that matches it.
+struct ParameterGroup {
+  std::vector<std::string> patterns;
+  double lr_scale = 1.0;
+  bool frozen = false;
+};
+
+// What a method runs inside training, after every optimizer update: re-applying masks, advancing
+// a pruning schedule. Its state is saved with every checkpoint and restored on resume.
+class TrainingHook {
+ public:
+  virtual ~TrainingHook() = default;
+  // Names the hook's state in checkpoints; unique among a run's hooks.
+  virtual std::string name() const = 0;
+  // After optimizer update `step` (1-based), before logging and validation.
+  virtual void after_update(int64_t step, models::ModelTree& model) = 0;
+  virtual core::TensorMap state() const { return {}; }
+  virtual void load_state(const core::TensorMap& /*state*/) {}
+};
 
 struct TrainOptions {
   std::string optimizer = "adam";  // adam | adamw
@@ -29,6 +56,11 @@ struct TrainOptions {
   std::filesystem::path output_dir = "runs/train";
   bool resume = false;
   const std::atomic<bool>* stop_requested = nullptr;  // set by a signal handler
+  // Parameter groups, first match wins; parameters no group matches train at the schedule's
+  // rate, or are frozen with freeze_unmatched.
+  std::vector<ParameterGroup> parameter_groups;
+  bool freeze_unmatched = false;
+  std::vector<std::shared_ptr<TrainingHook>> hooks;
 };
 
 struct LossValue {

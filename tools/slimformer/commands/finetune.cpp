@@ -34,6 +34,7 @@ void add_finetune_options(CommandOptions& options) {
   options.add("data.max_length", 128, "tokens per example, [CLS] and [SEP]s included");
   add_squad_options(options);
   add_trainer_options(options);
+  add_distillation_options(options);
   options.set_defaults({{"train.optimizer", "adamw"},
                         {"train.lr", 1e-4},
                         {"train.weight_decay", 0.01},

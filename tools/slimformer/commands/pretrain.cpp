@@ -32,6 +32,7 @@ void add_pretrain_options(CommandOptions& options) {
   options.add("data.mask_probability", 0.15, "share of tokens chosen for prediction");
   add_new_model_options(options);
   add_trainer_options(options);
+  add_distillation_options(options);
   // BERT's architecture and optimizer rather than the translation defaults.
   options.set_defaults({{"model.d_model", 256},
                         {"model.encoder_layers", 4},

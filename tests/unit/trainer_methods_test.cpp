@@ -1,0 +1,243 @@
+// What the trainer offers methods: parameter groups (frozen, scaled), hooks after every update
+// with their state in checkpoints, and distillation from a teacher; resume stays exact with all
+// of them.
+#include <gtest/gtest.h>
+
+#include "slimformer/core/safetensors.h"
+#include "slimformer/data/glue.h"
+#include "slimformer/tasks/glue_task.h"
+#include "slimformer/train/checkpoint.h"
+#include "slimformer/train/distillation.h"
+#include "test_helpers.h"
+
+namespace slimformer {
+namespace {
+
+models::TransformerConfig tiny_classifier(int64_t vocab_size) {
+  auto c = testing::tiny_config(vocab_size);
+  c.model_type = "encoder";
+  c.decoder_layers = 0;
+  c.encoder_head = "classification";
+  c.position_embedding = "learned";
+  c.dropout = 0.1;  // so that resuming must restore the RNG too
+  return c;
+}
+
+// Fine-tuning a tiny classifier on the first WNLI examples, optionally from a teacher.
+std::unique_ptr<tasks::GlueFinetuneTask> small_glue_task(
+    std::shared_ptr<train::Teacher> teacher = nullptr, int64_t init_seed = 1) {
+  auto tokenizer = std::make_shared<data::Vocab>(testing::small_vocab());
+  const auto& task = data::glue_task("WNLI");
+  auto examples = data::read_glue(testing::data_file("glue/WNLI/train.tsv.gz"), task);
+  examples.resize(48);
+  auto config = tiny_classifier(tokenizer->size());
+  config.init_seed = init_seed;
+  models::EncoderModel model(config);
+  tasks::GlueTaskOptions options;
+  options.max_tokens = 600;
+  options.teacher = std::move(teacher);
+  auto encoded = eval::encode_glue(examples, *tokenizer, 64);
+  return std::make_unique<tasks::GlueFinetuneTask>(model, tokenizer, model->state(), task, encoded,
+                                                   encoded, options);
+}
+
+train::TrainOptions small_options(const std::filesystem::path& out) {
+  train::TrainOptions o;
+  o.optimizer = "adamw";
+  o.schedule.kind = "constant";
+  o.schedule.peak_lr = 1e-3;
+  o.schedule.warmup_steps = 0;
+  o.max_steps = 8;
+  o.validate_every = 4;
+  o.output_dir = out;
+  return o;
+}
+
+core::TensorMap copied_state(models::ModelTree& model) {
+  core::TensorMap out;
+  for (const auto& [k, v] : model.state()) out[k] = v.detach().clone();
+  return out;
+}
+
+// Runs `make_options(out)` for 8 steps straight and, in a second directory, stopped after 4 and
+// resumed with fresh objects; expects identical final weights.
+template <typename MakeTask, typename MakeOptions>
+void expect_exact_resume(MakeTask make_task, MakeOptions make_options) {
+  testing::TempDir dir;
+  torch::manual_seed(1);
+  auto straight = make_task();
+  train::run_training(*straight, make_options(dir / "straight"), {});
+  torch::manual_seed(1);
+  auto first = make_task();
+  std::atomic<bool> stop{false};
+  auto options = make_options(dir / "resumed");
+  options.stop_requested = &stop;
+  train::TrainCallbacks callbacks;
+  callbacks.on_validation = [&](int64_t step, const train::Metrics&) { stop = step == 4; };
+  EXPECT_THROW(train::run_training(*first, options, {}, callbacks), core::Interrupted);
+  auto second = make_task();
+  options = make_options(dir / "resumed");
+  options.resume = true;
+  train::run_training(*second, options, {});
+  auto a = core::load_safetensors(dir / "straight" / "last" / "model.safetensors");
+  auto b = core::load_safetensors(dir / "resumed" / "last" / "model.safetensors");
+  for (const auto& [k, v] : a) EXPECT_TRUE(torch::equal(v, b.at(k))) << k;
+}
+
+TEST(ParameterGroups, FrozenParametersStayAndScaledOnesMoveLess) {
+  testing::TempDir dir;
+  auto task = small_glue_task();
+  auto before = copied_state(task->model());
+  auto options = small_options(dir / "run");
+  options.parameter_groups = {{{"encoder.layers.0.**"}, 1.0, /*frozen=*/true},
+                              {{"encoder.layers.1.**"}, 0.0, /*frozen=*/false}};
+  train::run_training(*task, options, {});
+  auto after = task->model().state();
+  for (const auto& [k, v] : after) {
+    if (k.starts_with("encoder.layers.0.") || k.starts_with("encoder.layers.1."))
+      EXPECT_TRUE(torch::equal(v, before.at(k))) << k;  // frozen, or a zero learning rate
+    EXPECT_TRUE(v.requires_grad()) << k;                // freezing ends with the run
+  }
+  EXPECT_FALSE(torch::equal(after.at("classifier.weight"), before.at("classifier.weight")));
+}
+
+TEST(ParameterGroups, TrainOnlyFreezesTheRest) {
+  testing::TempDir dir;
+  auto task = small_glue_task();
+  auto before = copied_state(task->model());
+  auto options = small_options(dir / "run");
+  options.parameter_groups = {{{"classifier.*"}, 1.0, false}};
+  options.freeze_unmatched = true;
+  train::run_training(*task, options, {});
+  for (const auto& [k, v] : task->model().state())
+    EXPECT_EQ(torch::equal(v, before.at(k)), !k.starts_with("classifier.")) << k;
+  options.parameter_groups = {{{"nothing.*"}, 1.0, false}};
+  options.output_dir = dir / "none";
+  testing::expect_user_error([&] { train::run_training(*task, options, {}); },
+                             "training: every parameter is frozen; nothing would train");
+}
+
+// A method's hook: keeps the smaller half (by magnitude at the first update) of a matrix at zero
+// through every update, and counts the updates; the mask and the count are its state.
+class HalfMaskHook : public train::TrainingHook {
+ public:
+  std::string name() const override { return "half_mask"; }
+  void after_update(int64_t step, models::ModelTree& model) override {
+    torch::NoGradGuard no_grad;
+    auto weight = model.state().at("encoder.layers.0.ffn.block.fc1.weight");
+    if (!mask_.defined()) mask_ = weight.abs() >= weight.abs().flatten().median();
+    weight.mul_(mask_);
+    updates_ += 1, last_step_ = step;
+  }
+  core::TensorMap state() const override {
+    return {{"mask", mask_}, {"updates", torch::tensor({updates_}, torch::kInt64)}};
+  }
+  void load_state(const core::TensorMap& state) override {
+    mask_ = state.at("mask");
+    updates_ = state.at("updates").item<int64_t>();
+  }
+  torch::Tensor mask_;
+  int64_t updates_ = 0, last_step_ = 0;
+};
+
+TEST(TrainingHooks, RunAfterEveryUpdateAndResumeExactly) {
+  testing::TempDir dir;
+  auto task = small_glue_task();
+  auto hook = std::make_shared<HalfMaskHook>();
+  auto options = small_options(dir / "run");
+  options.hooks = {hook};
+  train::run_training(*task, options, {});
+  EXPECT_EQ(hook->updates_, 8);
+  EXPECT_EQ(hook->last_step_, 8);
+  auto weight = task->model().state().at("encoder.layers.0.ffn.block.fc1.weight");
+  EXPECT_EQ(weight.eq(0).sum().item<int64_t>(), hook->mask_.logical_not().sum().item<int64_t>());
+  EXPECT_TRUE(std::filesystem::exists(dir / "run/last/training_state/hooks.safetensors"));
+
+  std::shared_ptr<HalfMaskHook> resumed_hook;
+  expect_exact_resume([] { return small_glue_task(); },
+                      [&](const std::filesystem::path& out) {
+                        auto o = small_options(out);
+                        resumed_hook = std::make_shared<HalfMaskHook>();
+                        o.hooks = {resumed_hook};
+                        return o;
+                      });
+  EXPECT_EQ(resumed_hook->updates_, 8);  // 4 restored from the checkpoint, 4 after resuming
+}
+
+TEST(Distillation, SoftCrossEntropyAndTapLossFollowTheirFormulas) {
+  torch::manual_seed(2);
+  auto student = torch::randn({3, 5}, torch::requires_grad()), teacher = torch::randn({3, 5});
+  const double T = 2.0;
+  auto expected =
+      -(torch::softmax(teacher / T, -1) * torch::log_softmax(student / T, -1)).sum(-1).mean() * T *
+      T;
+  EXPECT_NEAR(train::soft_cross_entropy(student, teacher, T).item<double>(),
+              expected.item<double>(), 1e-6);
+  // The gradient vanishes where the student matches the teacher.
+  auto same = teacher.clone().requires_grad_();
+  train::soft_cross_entropy(same, teacher, T).backward();
+  EXPECT_LT(same.grad().abs().max().item<double>(), 1e-6);
+  // Rows left out by the mask do not count.
+  auto rows = torch::tensor({true, false, true});
+  EXPECT_NEAR(
+      train::soft_cross_entropy(student, teacher, T, rows).item<double>(),
+      train::soft_cross_entropy(student.index({rows}), teacher.index({rows}), T).item<double>(),
+      1e-6);
+  // Hidden states: padding positions do not count.
+  auto a = torch::randn({2, 4, 3}), b = torch::randn({2, 4, 3});
+  auto positions = torch::tensor({{true, true, false, false}, {true, true, true, true}});
+  auto diff = (a - b).pow(2);
+  EXPECT_NEAR(train::tap_mse(a, b, positions).item<double>(),
+              (diff[0].narrow(0, 0, 2).sum() + diff[1].sum()).item<double>() / (6 * 3), 1e-6);
+  testing::expect_user_error(
+      [&] {
+        train::tap_mse(a, torch::zeros({2, 4, 5}));
+      },
+      "distillation: a student tap of shape [2, 4, 3] cannot be compared with a teacher tap of "
+      "shape [2, 4, 5]");
+}
+
+TEST(Distillation, ATeacherSteersTheStudentAndResumeStaysExact) {
+  testing::TempDir dir;
+  // The teacher: the same architecture from another seed, so its outputs differ.
+  auto teacher_model = small_glue_task(nullptr, 7)->model().state();
+  auto make_teacher = [&] {
+    models::EncoderModel t(tiny_classifier(testing::small_vocab().size()));
+    t->load_state(teacher_model, "teacher");
+    train::DistillationOptions d;
+    d.temperature = 2.0;
+    d.task_weight = 0.0;  // the teacher alone
+    d.tap_weight = 1.0;
+    d.taps = {"encoder.layers.1"};
+    return std::make_shared<train::Teacher>(t.ptr(), d);
+  };
+  auto teacher = make_teacher();
+  auto task = small_glue_task(teacher);
+  // Before training, the student's and the teacher's last hidden states differ; distillation
+  // alone brings them closer.
+  auto gap = [&] {
+    torch::NoGradGuard no_grad;
+    auto tokens = torch::randint(4, 400, {2, 9}, torch::kInt64);
+    auto& student = dynamic_cast<models::EncoderModelImpl&>(task->model());
+    auto& t = teacher->model_as<models::EncoderModelImpl>();
+    student.eval();
+    return (student.encode(tokens) - t.encode(tokens)).pow(2).mean().item<double>();
+  };
+  const double before = gap();
+  auto options = small_options(dir / "run");
+  options.max_steps = 30;
+  options.validate_every = 30;
+  train::run_training(*task, options, {});
+  EXPECT_LT(gap(), before);
+  expect_exact_resume([&] { return small_glue_task(make_teacher()); }, small_options);
+  testing::expect_user_error(
+      [&] {
+        train::DistillationOptions d;
+        d.taps = {"=encoder.layers.1"};
+        train::Teacher(std::make_shared<models::EncoderModelImpl>(tiny_classifier(400)), d);
+      },
+      "distillation tap \"=encoder.layers.1\" must be a name or student_name=teacher_name");
+}
+
+}  // namespace
+}  // namespace slimformer
