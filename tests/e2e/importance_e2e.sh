@@ -52,6 +52,11 @@ check "rewind exits 0" test $? -eq 0
 check "rewind compares with continued training" grep -q "^original + 2 updates" "$work/rewind.txt"
 check "rewind measures four models" test "$(grep -c '"speedup"' "$work/rewind/results.json")" -eq 4
 
+"$bin" prune-modules "$model" --by random --k 2 --choice-seed 3 "${test_set[@]}" \
+  --output "$work/random" >"$work/random.txt" 2>&1
+check "prune-modules removes a random choice (the control)" \
+  test "$(tr -d ' \n' <"$work/random/pruned/config.json" | grep -o '"removed_sublayers":\[[^]]*\]' | grep -o '\.layers\.' | wc -l)" -eq 2
+
 expect_error "unknown metric" 1 "error: --metric accuracy: a translation model is scored by bleu, chrf, loss, ppl" -- \
   "$bin" importance "$model" "${eval_set[@]}" --metric accuracy --output "$work/x"
 expect_error "unknown score" 1 "error: --scores must name contribution and/or criticality, got magnitude" -- \

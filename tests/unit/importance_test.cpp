@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 
 #include "slimformer/core/files.h"
 #include "slimformer/eval/correlation.h"
@@ -297,6 +298,19 @@ TEST(ModuleSurgery, RewindResetsOnlyTheNamedSublayers) {
       [&] { methods::rewind_sublayers(*t.model, {}, {"encoder.layers.0.ffn"}); },
       "rewinding encoder.layers.0.ffn needs its initial parameters, and "
       "encoder.layers.0.ffn.block.fc1.bias is not among them");
+}
+
+TEST(ModuleSurgery, RandomChoiceIsSeededAndDistinct) {
+  models::Seq2SeqTransformer model(testing::tiny_config(50));
+  model->remove("decoder.layers.0.ffn");
+  auto a = methods::random_sublayers(*model, 4, 3);
+  EXPECT_EQ(a, methods::random_sublayers(*model, 4, 3));
+  EXPECT_NE(a, methods::random_sublayers(*model, 4, 4));
+  EXPECT_EQ(std::set<std::string>(a.begin(), a.end()).size(), 4u);
+  for (const auto& path : a) EXPECT_FALSE(model->sublayer(path)->removed()) << path;
+  EXPECT_EQ(methods::random_sublayers(*model, 9, 1).size(), 9u);  // every one still present
+  testing::expect_user_error([&] { methods::random_sublayers(*model, 10, 1); },
+                             "--k must be in [0, 9] (the sublayers present), got 10");
 }
 
 TEST(TranslationEvaluator, ReusedEncoderOutputGivesTheSameScores) {

@@ -37,6 +37,13 @@ models::TransformerConfig tiny_encoder_config(bool pre_norm) {
   return c;
 }
 
+TEST(Config, EveryFieldIsDocumented) {
+  const std::string doc = core::read_file(testing::source_dir() / "docs/CHECKPOINTS.md");
+  const auto fields = models::TransformerConfig().to_json();
+  for (const auto& [field, value] : fields.items())
+    EXPECT_NE(doc.find("`" + field + "`"), std::string::npos) << field;
+}
+
 TEST(Linear, DenseEqualsTorchLinearForwardAndBackward) {
   torch::manual_seed(1);
   nn::Linear ours(nn::LinearOptions(12, 5));

@@ -12,6 +12,7 @@
 #include "slimformer/core/error.h"
 #include "slimformer/core/runtime.h"
 #include "slimformer/methods/importance/importance_io.h"
+#include "slimformer/methods/surgery/module_surgery.h"
 #include "translation_setup.h"
 
 namespace slimformer::tools {
@@ -22,7 +23,9 @@ void add_sublayer_choice_options(CommandOptions& options, const std::string& sec
                                  int64_t default_k) {
   options.add(section + ".importance", "",
               "importance results (results.json or its run directory) that rank the sublayers");
-  options.add(section + ".by", "contribution", "rank by contribution or criticality");
+  options.add(section + ".by", "contribution",
+              "rank by contribution or criticality, or choose at random (the control)");
+  options.add(section + ".choice_seed", 1, "seed of the random choice (--by random)");
   options.add(section + ".k", default_k, "how many of the least important sublayers");
   options.add(section + ".paths", "", "these sublayers instead (comma-separated paths)");
 }
@@ -30,12 +33,17 @@ void add_sublayer_choice_options(CommandOptions& options, const std::string& sec
 std::vector<std::string> chosen_sublayers(const core::Settings& s, const std::string& section) {
   auto paths = get_list(s, section + ".paths");
   if (!paths.empty()) return paths;
+  const std::string by = s.get_choice(section + ".by", {"contribution", "criticality", "random"});
+  if (by == "random") {
+    auto model = train::load_model(s.get_string("model"), torch::kCPU);
+    return methods::random_sublayers(*model.model, s.get_int_at_least(section + ".k", 1),
+                                     static_cast<uint64_t>(s.get_int(section + ".choice_seed")));
+  }
   const std::string importance = s.get_string(section + ".importance");
   if (importance.empty())
     throw core::UserError(
         "--importance must name importance results (or give --paths); run slimformer "
         "importance first");
-  const std::string by = s.get_choice(section + ".by", {"contribution", "criticality"});
   return methods::least_important(methods::load_importance(importance), by,
                                   s.get_int_at_least(section + ".k", 1));
 }

@@ -1,5 +1,6 @@
 // Module surgery on the model tree: physical removal of sublayers (module pruning) and resetting
-// them to their initial parameters (module rewinding, Wang & Tu 2020).
+// them to their initial parameters (module rewinding, Wang & Tu 2020), and the random choice of
+// sublayers that importance-based choices are judged against.
 #pragma once
 
 #include <string>
@@ -15,6 +16,10 @@ void check_sublayer_paths(models::ModelTree& model, const std::vector<std::strin
 
 // Removes the sublayers: their parameters leave the model and the config records them.
 void remove_sublayers(models::ModelTree& model, const std::vector<std::string>& paths);
+
+// `k` distinct sublayers still present, drawn at random with `seed` (the same seed, the same
+// choice); a UserError when the model has fewer.
+std::vector<std::string> random_sublayers(models::ModelTree& model, int64_t k, uint64_t seed);
 
 // Sets the sublayers' parameters to their values in `init`.
 void rewind_sublayers(models::ModelTree& model, const core::TensorMap& init,
