@@ -26,6 +26,10 @@ double default_threshold(const std::string& metric, double baseline) {
   return 0.5;  // BLEU, accuracy, F1, correlations: points on a 0-100 scale
 }
 
+double default_clip_fraction(const std::string& metric) {
+  return metric == "bleu" || metric == "chrf" ? 0.1 : 0.0;
+}
+
 const std::vector<std::string>& translation_metrics() {
   static const std::vector<std::string> metrics = {"bleu", "chrf", "loss", "ppl"};
   return metrics;

@@ -114,6 +114,25 @@ TEST(Importance, ContributionClipsAndNormalizesAndCriticalityBisects) {
   for (auto& s : t.model->sublayers()) EXPECT_TRUE(s->enabled()) << s->path();
 }
 
+TEST(Importance, WithoutAClipTheLargestDropScoresOne) {
+  TrainedTinyModel t;
+  FakeEvaluator evaluator(*t.model, kWeights, t.init, t.final);
+  ImportanceOptions options;
+  options.criticality = false;
+  options.clip_fraction = 0;
+  auto r = methods::score_importance(*t.model, t.init, evaluator, options);
+  EXPECT_EQ(r.clip, 8);  // the largest drop
+  std::map<std::string, double> contribution;
+  for (const auto& s : r.sublayers) contribution[s.path] = s.contribution;
+  EXPECT_NEAR(contribution["encoder.layers.0.ffn"], 0.5 / 8, 1e-9);
+  EXPECT_NEAR(contribution["decoder.layers.1.ffn"], 2.0 / 8, 1e-9);
+  EXPECT_NEAR(contribution["decoder.layers.0.self_attn"], 1.0, 1e-9);
+  // The paper's clip for BLEU and chrF; none for metrics whose drops would saturate it.
+  EXPECT_EQ(eval::default_clip_fraction("bleu"), 0.1);
+  EXPECT_EQ(eval::default_clip_fraction("ppl"), 0.0);
+  EXPECT_EQ(eval::default_clip_fraction("accuracy"), 0.0);
+}
+
 TEST(Importance, RankingRemovalCurveAndErrors) {
   TrainedTinyModel t;
   const auto weights = kWeights;

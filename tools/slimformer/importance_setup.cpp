@@ -32,8 +32,9 @@ void add_importance_options(CommandOptions& options) {
               "criticality keeps the metric within this of the full model (<0: 0.5 BLEU or "
               "points, 0.01 nats of loss, 1% of perplexity)");
   options.add("importance.tolerance", 0.05, "criticality bisection stops at this alpha interval");
-  options.add("importance.clip", 0.1,
-              "contribution clips drops at this fraction of the full score");
+  options.add("importance.clip", -1.0,
+              "contribution clips drops at this fraction of the full score (0: no clip; <0: 0.1 "
+              "for BLEU and chrF as the paper, none for other metrics)");
   options.add("importance.beam", 1, "translation: beam size for BLEU (1: greedy)", "--beam");
   options.add("importance.curve_max_k", 8,
               "removal curves switch off up to this many sublayers (0: no curves)");
@@ -78,7 +79,7 @@ pipeline::ImportanceRunOptions importance_run_options(const core::Settings& s) {
     s.fail("importance.scores", "must name contribution, criticality or both");
   scoring.threshold = s.get_double("importance.threshold");
   scoring.tolerance = s.get_double_in("importance.tolerance", 1e-6, 1, true);
-  scoring.clip_fraction = s.get_double_in("importance.clip", 1e-6, 1e6, false);
+  scoring.clip_fraction = s.get_double("importance.clip");
   scoring.paths = get_list(s, "importance.paths");
   scoring.stop_requested = &g_stop_requested;
   o.curve_max_k = s.get_int_at_least("importance.curve_max_k", 0);

@@ -35,4 +35,9 @@ class ModelEvaluator {
 // 0.5 BLEU (the paper's), 0.5 points of accuracy or F1, 0.01 nats of loss, 1% of perplexity.
 double default_threshold(const std::string& metric, double baseline);
 
+// The default clip of contribution scores as a fraction of the full model's metric: 0.1 for BLEU
+// and chrF (the paper's 10% of BLEU); 0 (no clipping) for the others, whose drops (perplexity
+// that grows manyfold, accuracy that falls to chance) would all saturate such a clip.
+double default_clip_fraction(const std::string& metric);
+
 }  // namespace slimformer::eval

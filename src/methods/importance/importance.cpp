@@ -159,7 +159,11 @@ ImportanceResult score_importance(models::ModelTree& model, const core::TensorMa
   result.tolerance = options.tolerance;
   EvaluationLog log(evaluator, result, total, progress, options);
   result.baseline = log.run("baseline", "", "full", 1.0, {});
-  result.clip = options.clip_fraction * std::abs(result.baseline);
+  const double clip_fraction = options.clip_fraction >= 0
+                                   ? options.clip_fraction
+                                   : eval::default_clip_fraction(result.metric);
+  // No clipping (fraction 0): the clip is the largest drop, known once every drop is.
+  result.clip = clip_fraction * std::abs(result.baseline);
   result.threshold = options.threshold >= 0
                          ? options.threshold
                          : eval::default_threshold(result.metric, result.baseline);
@@ -181,8 +185,11 @@ ImportanceResult score_importance(models::ModelTree& model, const core::TensorMa
       entry.metric_off = log.run(kContribution, entry.path, "off", 0.0, {entry.path});
       entry.drop = result.higher_is_better ? result.baseline - entry.metric_off
                                            : entry.metric_off - result.baseline;
-      largest = std::max(largest, std::clamp(entry.drop, 0.0, result.clip));
     }
+    if (clip_fraction == 0)
+      for (const auto& entry : result.sublayers) result.clip = std::max(result.clip, entry.drop);
+    for (const auto& entry : result.sublayers)
+      largest = std::max(largest, std::clamp(entry.drop, 0.0, result.clip));
     for (auto& entry : result.sublayers)
       entry.contribution = largest > 0 ? std::clamp(entry.drop, 0.0, result.clip) / largest : 0.0;
   }

@@ -19,29 +19,11 @@ void register_info(CLI::App& app) {
     common->apply();
     const auto device = core::parse_device(common->device);
     // Any family: what is printed is the model tree, the tokenizer file and the init.
-    std::shared_ptr<models::ModelTree> tree;
-    std::string tokenizer;
-    core::TensorMap init;
-    bool init_from_seed = false;
-    auto take = [&](auto ckpt, const std::string& tokenizer_path) {
-      tree = ckpt.model.ptr(), tokenizer = tokenizer_path, init = std::move(ckpt.init);
-      init_from_seed = ckpt.init_from_seed;
-    };
-    const std::string type = train::checkpoint_model_type(*model_dir);
-    if (type == "causal_lm") {
-      auto ckpt = train::load_causal_lm(*model_dir, device);
-      const std::string path = ckpt.tokenizer->path();
-      take(std::move(ckpt), path);
-    } else if (type == "encoder") {
-      auto ckpt = train::load_encoder(*model_dir, device);
-      const std::string path = ckpt.tokenizer->path();
-      take(std::move(ckpt), path);
-    } else {
-      auto ckpt = train::load_seq2seq(*model_dir, device);
-      const std::string path = ckpt.vocab.path();
-      take(std::move(ckpt), path);
-    }
-    auto& model = *tree;
+    const auto loaded = train::load_model(*model_dir, device);
+    const auto& init = loaded.init;
+    const bool init_from_seed = loaded.init_from_seed;
+    const std::string tokenizer = loaded.tokenizer->path();
+    auto& model = *loaded.model;
     const auto& c = model.config();
     fmt::print("model      {} ({} + {} layers, d_model {}, ffn {}/{}, heads {}/{}, {}-norm)\n",
                c.model_type, c.encoder_layers, c.decoder_layers, c.d_model, c.encoder_ffn_dim,
@@ -57,6 +39,9 @@ void register_info(CLI::App& app) {
       std::string state = s->removed() ? "removed" : s->enabled() ? "active" : "off";
       std::string kind = s->removed() ? "-" : s->block()->kind();
       fmt::print("{:<28} {:<16} {:>10}  {}\n", s->path(), kind, s->num_parameters(), state);
+      // A block that differs from the family default shows its spec.
+      if (c.blocks.count(s->path()))
+        fmt::print("{:<28} {}\n", "", c.blocks.at(s->path()).to_json().dump());
     }
   });
 }

@@ -1,7 +1,8 @@
 // Component importance (Wang & Tu, "Rethinking the Value of Transformer Components", COLING
 // 2020), for any model tree and any metric:
 //   contribution  switch sublayer n off, measure the metric drop, clip it to [0, C] with
-//                 C = clip_fraction * |baseline|, divide by the largest clipped drop;
+//                 C = clip_fraction * |baseline| (the paper: 10% of BLEU), divide by the
+//                 largest clipped drop;
 //   criticality   move only n's parameters toward their initial values,
 //                 theta = (1 - alpha) theta_init + alpha theta_final, and find by bisection the
 //                 smallest alpha that keeps the metric within `threshold` of the full model.
@@ -29,7 +30,8 @@ struct Evaluation;
 struct ImportanceOptions {
   bool contribution = true;
   bool criticality = true;
-  double clip_fraction = 0.1;      // C as a fraction of the baseline metric
+  double clip_fraction = -1;       // C as a fraction of the baseline metric; 0: no clipping;
+                                   // < 0: eval::default_clip_fraction of the metric
   double threshold = -1;           // < 0: eval::default_threshold of the metric
   double tolerance = 0.05;         // bisection stops when the alpha interval is this narrow
   std::vector<std::string> paths;  // empty: every sublayer still present
