@@ -56,6 +56,22 @@ std::string glue_split_file(const GlueData& data, const data::GlueTaskInfo& task
 
 }  // namespace
 
+std::shared_ptr<data::Tokenizer> tokenizer_for_new_model(const std::string& given,
+                                                         const data::VocabTrainOptions& options,
+                                                         const std::vector<std::string>& lines,
+                                                         const fs::path& output) {
+  if (!given.empty()) return data::load_tokenizer_file(given);
+  spdlog::info("training a {} vocabulary of {} pieces", options.model_type, options.vocab_size);
+  return std::make_shared<data::Vocab>(data::Vocab::train_on_lines(
+      lines, (output / "vocab" / data::Vocab::kFileName).string(), options));
+}
+
+core::TensorMap copy_state(models::ModelTree& model) {
+  core::TensorMap state = model.state();
+  for (auto& [name, tensor] : state) tensor = tensor.detach().clone();
+  return state;
+}
+
 void prepare_output_dir(const train::TrainOptions& options) {
   const fs::path& out = options.output_dir;
   // A new run never writes over an earlier one: its checkpoints and log would be mixed or lost.

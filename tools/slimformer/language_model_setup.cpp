@@ -33,21 +33,19 @@ train::TrainResult run_language_model_training(const core::Settings& s,
     s.fail("data.context", fmt::format("must be at most model.max_position_embeddings {}",
                                        s.get_int("model.max_position_embeddings")));
   pipeline::prepare_output_dir(run.train);
-  auto model = resume_or_start<train::LoadedModel>(
-      run.train, [&](const fs::path& dir) { return train::load_model(dir, run.device); },
-      [&] {
-        train::LoadedModel fresh;
-        fresh.tokenizer =
-            tokenizer_from_settings(s, data::read_lines(data.train_text), run.train.output_dir);
-        auto config = config_from_settings(s, fresh.tokenizer->size(), "causal_lm");
-        config.bos_token_id = fresh.tokenizer->bos_id();
-        config.eos_token_id = fresh.tokenizer->eos_id();
-        config.validate("model options");
-        auto typed = models::CausalLM(config);
-        typed->to(run.device);
-        fresh.model = typed.ptr();
-        return fresh;
-      });
+  auto model = pipeline::resume_or_start(run.train, run.device, [&] {
+    train::LoadedModel fresh;
+    fresh.tokenizer =
+        tokenizer_from_settings(s, data::read_lines(data.train_text), run.train.output_dir);
+    auto config = config_from_settings(s, fresh.tokenizer->size(), "causal_lm");
+    config.bos_token_id = fresh.tokenizer->bos_id();
+    config.eos_token_id = fresh.tokenizer->eos_id();
+    config.validate("model options");
+    auto typed = models::CausalLM(config);
+    typed->to(run.device);
+    fresh.model = typed.ptr();
+    return fresh;
+  });
   return pipeline::train_language_model(model, data, run);
 }
 

@@ -138,29 +138,14 @@ void add_trainer_options(CommandOptions& options) {
   options.add("resume", false, "resume the run in --output from its last checkpoint", "--resume");
 }
 
-data::Vocab train_vocab(const core::Settings& s, const std::vector<std::string>& lines,
-                        const fs::path& output, bool with_mask) {
+std::shared_ptr<data::Tokenizer> tokenizer_from_settings(const core::Settings& s,
+                                                         const std::vector<std::string>& lines,
+                                                         const fs::path& output, bool with_mask) {
   data::VocabTrainOptions vo;
   vo.vocab_size = s.get_int_at_least("vocab.size", 16);
   vo.model_type = s.get_choice("vocab.type", {"bpe", "unigram"});
   vo.with_mask = with_mask;
-  spdlog::info("training a {} vocabulary of {} pieces", vo.model_type, vo.vocab_size);
-  return data::Vocab::train_on_lines(lines, (output / "vocab" / data::Vocab::kFileName).string(),
-                                     vo);
-}
-
-std::shared_ptr<data::Tokenizer> tokenizer_from_settings(const core::Settings& s,
-                                                         const std::vector<std::string>& lines,
-                                                         const fs::path& output, bool with_mask) {
-  const std::string given = s.get_string("vocab.model");
-  if (!given.empty()) return data::load_tokenizer_file(given);
-  return std::make_shared<data::Vocab>(train_vocab(s, lines, output, with_mask));
-}
-
-core::TensorMap copy_state(models::ModelTree& model) {
-  core::TensorMap state = model.state();
-  for (auto& [name, tensor] : state) tensor = tensor.detach().clone();
-  return state;
+  return pipeline::tokenizer_for_new_model(s.get_string("vocab.model"), vo, lines, output);
 }
 
 pipeline::TrainingRun training_run(const core::Settings& s, const CommonOptions& common,

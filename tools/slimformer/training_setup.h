@@ -25,31 +25,12 @@ models::TransformerConfig config_from_settings(const core::Settings& settings, i
                                                const std::string& model_type);
 train::TrainOptions train_options_from_settings(const core::Settings& settings);
 
-// A sentencepiece vocabulary trained on the text `lines` per the vocab.* options, written to
-// <output>/vocab/tokenizer.model; `with_mask` adds the masked-LM mask piece.
-data::Vocab train_vocab(const core::Settings& settings, const std::vector<std::string>& lines,
-                        const std::filesystem::path& output, bool with_mask = false);
-// The tokenizer file vocab.model names, or else train_vocab.
+// The tokenizer the vocab.* options name, or one trained on `lines` per them
+// (pipeline::tokenizer_for_new_model); `with_mask` adds the masked-LM mask piece.
 std::shared_ptr<data::Tokenizer> tokenizer_from_settings(const core::Settings& settings,
                                                          const std::vector<std::string>& lines,
                                                          const std::filesystem::path& output,
                                                          bool with_mask = false);
-
-// A detached copy of a model's parameters: the initial state a run records.
-core::TensorMap copy_state(models::ModelTree& model);
-
-// The model a run trains: the run's last checkpoint (`load(dir)`) with --resume, otherwise
-// `fresh()` with its current parameters recorded as the run's initial state.
-template <typename Checkpoint, typename Load, typename Fresh>
-Checkpoint resume_or_start(const train::TrainOptions& options, Load load, Fresh fresh) {
-  if (options.resume) {
-    spdlog::info("resuming {}", (options.output_dir / "last").string());
-    return load(options.output_dir / "last");
-  }
-  Checkpoint checkpoint = fresh();
-  checkpoint.init = copy_state(*checkpoint.model);
-  return checkpoint;
-}
 
 // The pipeline's training run per the train.* options: trainer options (stopped by Ctrl-C), the
 // device, batch budget and label smoothing, the run's record (command and options) and a progress

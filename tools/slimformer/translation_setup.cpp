@@ -33,24 +33,20 @@ train::TrainResult run_translation_training(const core::Settings& s, const Commo
   auto run = training_run(s, common, "train");
   pipeline::prepare_output_dir(run.train);
   const fs::path out = run.train.output_dir;
-  auto model = resume_or_start<train::LoadedModel>(
-      run.train, [&](const fs::path& dir) { return train::load_model(dir, run.device); },
-      [&] {
-        train::LoadedModel fresh;
-        const std::string vocab_path = s.get_string("vocab.model");
-        auto vocab = std::make_shared<data::Vocab>(
-            vocab_path.empty()
-                ? train_vocab(s,
-                              data::read_lines(std::vector<std::string>{
-                                  s.get_string("data.train_src"), s.get_string("data.train_tgt")}),
-                              out)
-                : data::Vocab::load(vocab_path));
-        auto typed = models::Seq2SeqTransformer(config_from_settings(s, vocab->size(), "seq2seq"));
-        typed->to(run.device);
-        fresh.model = typed.ptr();
-        fresh.tokenizer = vocab;
-        return fresh;
-      });
+  auto model = pipeline::resume_or_start(run.train, run.device, [&] {
+    train::LoadedModel fresh;
+    auto vocab = std::dynamic_pointer_cast<data::Vocab>(tokenizer_from_settings(
+        s,
+        data::read_lines(std::vector<std::string>{s.get_string("data.train_src"),
+                                                  s.get_string("data.train_tgt")}),
+        out));
+    if (!vocab) s.fail("vocab.model", "must be a sentencepiece model for a translation model");
+    auto typed = models::Seq2SeqTransformer(config_from_settings(s, vocab->size(), "seq2seq"));
+    typed->to(run.device);
+    fresh.model = typed.ptr();
+    fresh.tokenizer = vocab;
+    return fresh;
+  });
   return pipeline::train_translation(model, translation_data(s), run);
 }
 

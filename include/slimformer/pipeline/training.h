@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "slimformer/data/vocab.h"
 #include "slimformer/pipeline/squad_split.h"
 #include "slimformer/train/checkpoint.h"
 #include "slimformer/train/distillation.h"
@@ -64,6 +65,28 @@ struct FinetuneData {
   GlueData glue;
   SquadRunOptions squad;
 };
+
+// The tokenizer of a new model: the file `given` (a sentencepiece .model or llama2.c .bin)
+// when named, otherwise a sentencepiece vocabulary trained on `lines` per `options` and written
+// to <output>/vocab/tokenizer.model.
+std::shared_ptr<data::Tokenizer> tokenizer_for_new_model(const std::string& given,
+                                                         const data::VocabTrainOptions& options,
+                                                         const std::vector<std::string>& lines,
+                                                         const std::filesystem::path& output);
+
+// A detached copy of a model's parameters: the initial state a run records.
+core::TensorMap copy_state(models::ModelTree& model);
+
+// The model a run trains: the run's last checkpoint with options.resume, otherwise `fresh()`
+// with its current parameters recorded as the run's initial state.
+template <typename Fresh>
+train::LoadedModel resume_or_start(const train::TrainOptions& options, const torch::Device& device,
+                                   Fresh fresh) {
+  if (options.resume) return train::load_model(options.output_dir / "last", device);
+  train::LoadedModel model = fresh();
+  model.init = copy_state(*model.model);
+  return model;
+}
 
 // Trains `model` on its family's task and writes <output>/best, <output>/last, the log and
 // results.json. The model must be of the function's family.

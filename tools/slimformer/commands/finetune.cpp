@@ -51,17 +51,15 @@ void add_finetune_options(CommandOptions& options) {
 // a fresh `head` (or, with --from-scratch, the same architecture re-initialized from its seed).
 train::LoadedModel model_to_finetune(const core::Settings& s, const pipeline::TrainingRun& run,
                                      const std::string& head, int64_t num_labels) {
-  return resume_or_start<train::LoadedModel>(
-      run.train, [&](const fs::path& dir) { return train::load_model(dir, run.device); },
-      [&] {
-        auto ckpt = train::load_encoder(s.get_string("model"), run.device, head, num_labels);
-        if (s.get_bool("task.from_scratch")) {
-          ckpt.model->initialize();
-          spdlog::info("training from random initialization (init_seed {})",
-                       ckpt.model->config().init_seed);
-        }
-        return train::LoadedModel{ckpt.model.ptr(), ckpt.tokenizer, {}, false, ckpt.record};
-      });
+  return pipeline::resume_or_start(run.train, run.device, [&] {
+    auto ckpt = train::load_encoder(s.get_string("model"), run.device, head, num_labels);
+    if (s.get_bool("task.from_scratch")) {
+      ckpt.model->initialize();
+      spdlog::info("training from random initialization (init_seed {})",
+                   ckpt.model->config().init_seed);
+    }
+    return train::LoadedModel{ckpt.model.ptr(), ckpt.tokenizer, {}, false, ckpt.record};
+  });
 }
 
 void print_run(const train::TrainResult& result) {

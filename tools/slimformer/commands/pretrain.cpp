@@ -79,26 +79,23 @@ void register_pretrain(CLI::App& app) {
     pipeline::prepare_output_dir(run.train);
     const auto corpus = pipeline::read_pretrain_corpus(texts);
 
-    auto model = resume_or_start<train::LoadedModel>(
-        run.train, [&](const fs::path& dir) { return train::load_model(dir, run.device); },
-        [&] {
-          train::LoadedModel fresh;
-          fresh.tokenizer = tokenizer_from_settings(s, corpus, out, /*with_mask=*/true);
-          auto config = config_from_settings(s, fresh.tokenizer->size(), "encoder");
-          config.encoder_head = "mlm";
-          config.pad_token_id = tasks::MaskedLMTask::special_ids(*fresh.tokenizer).pad;
-          config.bos_token_id = fresh.tokenizer->bos_id();
-          config.eos_token_id = fresh.tokenizer->eos_id();
-          config.validate("model options");
-          if (data.max_length > config.max_position_embeddings)
-            s.fail("data.max_length",
-                   fmt::format("must be at most model.max_position_embeddings {}",
-                               config.max_position_embeddings));
-          auto typed = models::EncoderModel(config);
-          typed->to(run.device);
-          fresh.model = typed.ptr();
-          return fresh;
-        });
+    auto model = pipeline::resume_or_start(run.train, run.device, [&] {
+      train::LoadedModel fresh;
+      fresh.tokenizer = tokenizer_from_settings(s, corpus, out, /*with_mask=*/true);
+      auto config = config_from_settings(s, fresh.tokenizer->size(), "encoder");
+      config.encoder_head = "mlm";
+      config.pad_token_id = tasks::MaskedLMTask::special_ids(*fresh.tokenizer).pad;
+      config.bos_token_id = fresh.tokenizer->bos_id();
+      config.eos_token_id = fresh.tokenizer->eos_id();
+      config.validate("model options");
+      if (data.max_length > config.max_position_embeddings)
+        s.fail("data.max_length", fmt::format("must be at most model.max_position_embeddings {}",
+                                              config.max_position_embeddings));
+      auto typed = models::EncoderModel(config);
+      typed->to(run.device);
+      fresh.model = typed.ptr();
+      return fresh;
+    });
     const auto result = pipeline::train_masked_lm(model, corpus, data, run);
     fmt::print("pre-trained {} steps in {:.0f} s ({:.0f} tokens/s), stopped by {}\n", result.steps,
                result.seconds, result.tokens_per_second, result.stop_reason);
