@@ -59,3 +59,9 @@ for objective in ("mlm", "classify"):
                       "ratio_vs_best_pytorch": round(ours / peer, 3)}))
 '
 fi
+
+# Decoding speed: slimformer against the PyTorch peer on the same checkpoint and the very same
+# batches (bench/decode_speed.sh), outputs compared token for token.
+if [[ $section == all || $section == decode ]]; then
+  bash "$here/decode_speed.sh" "$build"
+fi

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "slimformer/core/error.h"
@@ -120,6 +121,33 @@ TensorMap load_safetensors(const std::filesystem::path& path, Metadata* metadata
   if (!std::filesystem::exists(path))
     throw UserError(fmt::format("{}: file not found", path.string()));
   return parse_safetensors(read_file(path), path.string(), metadata);
+}
+
+std::map<std::string, torch::ScalarType> safetensors_dtypes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError(fmt::format("{}: cannot read", path.string()));
+  unsigned char length_bytes[8] = {};
+  in.read(reinterpret_cast<char*>(length_bytes), 8);
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | length_bytes[i];
+  if (!in || header_len > kMaxSafetensorsHeaderBytes)
+    throw UserError(fmt::format("{}: not a safetensors file", path.string()));
+  std::string header_bytes(header_len, '\0');
+  in.read(header_bytes.data(), static_cast<std::streamsize>(header_len));
+  json header;
+  try {
+    header = json::parse(header_bytes);
+  } catch (const json::exception& e) {
+    throw UserError(fmt::format("{}: malformed safetensors header: {}", path.string(), e.what()));
+  }
+  std::map<std::string, torch::ScalarType> out;
+  for (const auto& [key, entry] : header.items()) {
+    if (key == "__metadata__" || !entry.is_object() || !entry.contains("dtype") ||
+        !entry["dtype"].is_string())
+      continue;
+    if (auto dtype = dtype_from_name(entry["dtype"].get<std::string>())) out[key] = *dtype;
+  }
+  return out;
 }
 
 std::string serialize_safetensors(const TensorMap& tensors, const Metadata& metadata) {

@@ -41,12 +41,12 @@ std::vector<int64_t> generate(models::CausalLMImpl& model, const std::vector<int
     throw core::UserError(
         fmt::format("generate: the prompt has {} tokens; the model's context is {}", prompt.size(),
                     model.config().max_position_embeddings));
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;
   model.eval();
   std::mt19937_64 rng(options.seed);
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   auto device = model.embed_tokens->weight.device();
-  auto state = model.make_state();
+  auto state = model.make_state(static_cast<int64_t>(prompt.size()) + room);
   torch::Tensor input =
       torch::tensor(prompt, torch::TensorOptions().dtype(torch::kLong)).unsqueeze(0).to(device);
   std::vector<int64_t> out;

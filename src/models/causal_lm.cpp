@@ -24,7 +24,8 @@ CausalLMImpl::CausalLMImpl(const TransformerConfig& config) : config_(config) {
 void CausalLMImpl::initialize() { initialize_model(*this, config_); }
 
 torch::Tensor CausalLMImpl::embed(const torch::Tensor& tokens, int64_t start) {
-  return embed_dropout_(embed_sequence(config_, tokens, embed_tokens, embed_positions, start));
+  return embed_dropout_(
+      embed_sequence(config_, tokens, embed_tokens, embed_positions, sinusoids_, start));
 }
 
 torch::Tensor CausalLMImpl::logits(const torch::Tensor& hidden) {

@@ -41,8 +41,9 @@ void EncoderModelImpl::initialize() { initialize_model(*this, config_); }
 
 torch::Tensor EncoderModelImpl::embed(const torch::Tensor& tokens, const torch::Tensor& segments,
                                       int64_t start) {
-  torch::Tensor x = embed_sequence(config_, tokens, embed_tokens, embed_positions, start) +
-                    embed_segments(segments.defined() ? segments : torch::zeros_like(tokens));
+  torch::Tensor x =
+      embed_sequence(config_, tokens, embed_tokens, embed_positions, sinusoids_, start) +
+      embed_segments(segments.defined() ? segments : torch::zeros_like(tokens));
   return dropout_(embed_norm(x));
 }
 

@@ -9,7 +9,8 @@
 namespace slimformer::models {
 
 EncoderOutput EncoderOutput::index_select(const torch::Tensor& order) const {
-  return {memory.index_select(0, order), mask.index_select(0, order)};
+  return {memory.index_select(0, order),
+          mask.defined() ? mask.index_select(0, order) : torch::Tensor()};
 }
 
 Seq2SeqTransformerImpl::Seq2SeqTransformerImpl(const TransformerConfig& config) : config_(config) {
@@ -41,13 +42,13 @@ Seq2SeqTransformerImpl::Seq2SeqTransformerImpl(const TransformerConfig& config) 
 void Seq2SeqTransformerImpl::initialize() { initialize_model(*this, config_); }
 
 torch::Tensor Seq2SeqTransformerImpl::embed_source(const torch::Tensor& src, int64_t start) {
-  return embed_dropout(
-      embed_sequence(config_, src, encoder_embed_tokens, encoder_embed_positions, start));
+  return embed_dropout(embed_sequence(config_, src, encoder_embed_tokens, encoder_embed_positions,
+                                      sinusoids_, start));
 }
 
 torch::Tensor Seq2SeqTransformerImpl::embed_target(const torch::Tensor& tgt, int64_t start) {
-  return embed_dropout(
-      embed_sequence(config_, tgt, decoder_embed_tokens, decoder_embed_positions, start));
+  return embed_dropout(embed_sequence(config_, tgt, decoder_embed_tokens, decoder_embed_positions,
+                                      sinusoids_, start));
 }
 
 torch::Tensor Seq2SeqTransformerImpl::logits(const torch::Tensor& hidden) {
@@ -56,6 +57,8 @@ torch::Tensor Seq2SeqTransformerImpl::logits(const torch::Tensor& hidden) {
 
 EncoderOutput Seq2SeqTransformerImpl::encode(const torch::Tensor& src, nn::Taps* taps) {
   torch::Tensor mask = src.eq(config_.pad_token_id).unsqueeze(1).unsqueeze(1);
+  // Without padding nothing is masked: attention skips the mask (every decoding step gains).
+  if (!mask.any().item<bool>()) mask = torch::Tensor();
   nn::BlockContext context;
   context.self_mask = mask;
   context.taps = taps;

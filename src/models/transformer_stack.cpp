@@ -11,9 +11,9 @@
 
 namespace slimformer::models {
 
-void DecodingState::reorder(const torch::Tensor& order) {
+void DecodingState::reorder(const torch::Tensor& order, nn::Reorder scope) {
   for (auto& block : blocks)
-    if (block) block->reorder(order);
+    if (block) block->reorder(order, scope);
 }
 
 int64_t DecodingState::bytes() const {
@@ -73,10 +73,10 @@ torch::Tensor TransformerStackImpl::forward(torch::Tensor x, const nn::BlockCont
   return x;
 }
 
-DecodingState TransformerStackImpl::make_state() const {
+DecodingState TransformerStackImpl::make_state(int64_t max_length) const {
   DecodingState state;
   for (const auto& s : sublayers())
-    state.blocks.push_back(s->removed() ? nullptr : s->block()->make_state());
+    state.blocks.push_back(s->removed() ? nullptr : s->block()->make_state(max_length));
   return state;
 }
 
@@ -112,7 +112,8 @@ TransformerStack build_stack(const TransformerConfig& c, const std::string& name
 }
 
 torch::Tensor embed_sequence(const TransformerConfig& config, const torch::Tensor& tokens,
-                             nn::Embedding& table, nn::Embedding& positions, int64_t start) {
+                             nn::Embedding& table, nn::Embedding& positions,
+                             nn::PositionTable& sinusoids, int64_t start) {
   const int64_t length = tokens.size(1);
   if (start + length > config.max_position_embeddings)
     throw core::UserError(fmt::format("sequence of {} tokens exceeds max_position_embeddings {}",
@@ -122,7 +123,7 @@ torch::Tensor embed_sequence(const TransformerConfig& config, const torch::Tenso
   if (positions) {
     x = x + positions(torch::arange(start, start + length, tokens.options()));
   } else if (config.position_embedding == "sinusoidal") {
-    x = x + nn::sinusoidal_positions(length, config.d_model, start, tokens.device());
+    x = x + sinusoids.rows(start, length, tokens.device());
   }
   return x;
 }

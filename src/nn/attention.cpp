@@ -2,35 +2,74 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "slimformer/nn/positions.h"
 
 namespace slimformer::nn {
 
-std::pair<torch::Tensor, torch::Tensor> KeyValueState::append(const torch::Tensor& k,
-                                                              const torch::Tensor& v) {
-  if (empty()) {
-    key = k, value = v;
-  } else {
-    key = torch::cat({key, k}, 2);
-    value = torch::cat({value, v}, 2);
-  }
-  return {key, value};
+void KeyValueState::reserve(int64_t more, const torch::Tensor& like_k,
+                            const torch::Tensor& like_v) {
+  const int64_t needed = length_ + more;
+  const int64_t reserved = key_.defined() ? key_.size(2) : 0;
+  if (needed <= reserved) return;
+  const int64_t steps = std::max({needed, capacity_, 2 * reserved});
+  auto grown = [&](const torch::Tensor& old, const torch::Tensor& like) {
+    auto sizes = like.sizes().vec();
+    sizes[2] = steps;
+    torch::Tensor storage = torch::empty(sizes, like.options());
+    if (length_ > 0) storage.narrow(2, 0, length_).copy_(old.narrow(2, 0, length_));
+    return storage;
+  };
+  key_ = grown(key_, like_k);
+  value_ = grown(value_, like_v);
 }
 
-void KeyValueState::reorder(const torch::Tensor& order) {
-  if (empty()) return;
-  key = key.index_select(0, order);
-  value = value.index_select(0, order);
+std::pair<torch::Tensor, torch::Tensor> KeyValueState::append(const torch::Tensor& k,
+                                                              const torch::Tensor& v) {
+  const int64_t steps = k.size(2);
+  reserve(steps, k, v);
+  key_.narrow(2, length_, steps).copy_(k);
+  value_.narrow(2, length_, steps).copy_(v);
+  length_ += steps;
+  return {keys(), values()};
+}
+
+torch::Tensor KeyValueState::keys() const {
+  return empty() ? torch::Tensor() : key_.narrow(2, 0, length_);
+}
+
+torch::Tensor KeyValueState::values() const {
+  return empty() ? torch::Tensor() : value_.narrow(2, 0, length_);
+}
+
+void KeyValueState::reorder(const torch::Tensor& order, Reorder scope) {
+  if (empty() || (from_source_ && scope == Reorder::kWithinSource)) return;
+  if (order.size(0) == key_.size(0)) {
+    // Same rows (beam search): reorder the steps seen so far in place.
+    for (auto* storage : {&key_, &value_}) {
+      torch::Tensor seen = storage->narrow(2, 0, length_);
+      seen.copy_(seen.index_select(0, order));
+    }
+  } else {
+    // Fewer rows (finished sequences dropped): new storage of the kept rows.
+    key_ = key_.index_select(0, order);
+    value_ = value_.index_select(0, order);
+  }
 }
 
 int64_t KeyValueState::bytes() const {
-  if (empty()) return 0;
-  return int64_t(key.nbytes() + value.nbytes());
+  if (!key_.defined()) return 0;
+  return int64_t(key_.nbytes() + value_.nbytes());
 }
 
-SoftmaxAttentionImpl::SoftmaxAttentionImpl(const AttentionOptions& options) : options_(options) {
+SoftmaxAttentionImpl::SoftmaxAttentionImpl(const AttentionOptions& options)
+    : options_(options),
+      rotary_([head_dim = head_dim(), theta = options.rotary_theta](int64_t positions,
+                                                                    const torch::Device& device) {
+        return rotary_angles(0, positions, head_dim, theta, device);
+      }) {
   TORCH_CHECK(options.num_heads >= 1, "attention: num_heads must be >= 1");
   TORCH_CHECK(options.head_dim > 0 || options.embed_dim % options.num_heads == 0,
               "attention: embed_dim ", options.embed_dim, " is not divisible by num_heads ",
@@ -65,8 +104,10 @@ BlockSpec SoftmaxAttentionImpl::spec() const {
            {"rotary_theta", options_.rotary_theta}}};
 }
 
-std::unique_ptr<BlockState> SoftmaxAttentionImpl::make_state() const {
-  return std::make_unique<KeyValueState>();
+std::unique_ptr<BlockState> SoftmaxAttentionImpl::make_state(int64_t max_length) const {
+  // Cross-attention keeps the memory's keys and values, whose length the first step sets.
+  if (options_.cross) return std::make_unique<KeyValueState>(0, /*from_source=*/true);
+  return std::make_unique<KeyValueState>(max_length);
 }
 
 torch::Tensor SoftmaxAttentionImpl::split_heads(const torch::Tensor& x, int64_t heads) const {
@@ -75,7 +116,11 @@ torch::Tensor SoftmaxAttentionImpl::split_heads(const torch::Tensor& x, int64_t 
 
 torch::Tensor SoftmaxAttentionImpl::forward(const torch::Tensor& x, const BlockContext& context) {
   const int64_t batch = x.size(0), length = x.size(1);
-  torch::Tensor q = split_heads(q_proj(x), options_.num_heads);
+  // Self-attention projects queries, keys and values of the same input: one product in inference.
+  std::vector<torch::Tensor> projected =
+      options_.cross ? std::vector<torch::Tensor>{q_proj(x)}
+                     : qkv_.forward({q_proj.get(), k_proj.get(), v_proj.get()}, x);
+  torch::Tensor q = split_heads(projected[0], options_.num_heads);
 
   // Keys and values: from the memory (computed once per sequence when decoding) or from the
   // input (appended to the state one step at a time).
@@ -83,18 +128,21 @@ torch::Tensor SoftmaxAttentionImpl::forward(const torch::Tensor& x, const BlockC
   auto* state = static_cast<KeyValueState*>(context.state);
   if (options_.cross) {
     if (state && !state->empty()) {
-      k = state->key, v = state->value;
+      k = state->keys(), v = state->values();
     } else {
       k = split_heads(k_proj(context.memory), kv_heads());
       v = split_heads(v_proj(context.memory), kv_heads());
       if (state) state->append(k, v);
     }
   } else {
-    k = split_heads(k_proj(x), kv_heads());
-    v = split_heads(v_proj(x), kv_heads());
+    k = split_heads(projected[1], kv_heads());
+    v = split_heads(projected[2], kv_heads());
     if (options_.rotary_theta > 0) {
-      q = apply_rotary(q, context.position, options_.rotary_theta);
-      k = apply_rotary(k, context.position, options_.rotary_theta);
+      torch::Tensor angles = rotary_.rows(context.position, length, x.device());
+      torch::Tensor cos = angles.select(1, 0).to(x.dtype()),
+                    sin = angles.select(1, 1).to(x.dtype());
+      q = apply_rotary(q, cos, sin);
+      k = apply_rotary(k, cos, sin);
     }
     if (state) std::tie(k, v) = state->append(k, v);
   }

@@ -1,5 +1,7 @@
 #include "slimformer/nn/embedding.h"
 
+#include "slimformer/nn/linear.h"
+
 namespace slimformer::nn {
 
 EmbeddingImpl::EmbeddingImpl(const EmbeddingOptions& options) : options_(options) { reset(); }
@@ -23,7 +25,7 @@ torch::Tensor EmbeddingImpl::forward(const torch::Tensor& ids) {
 }
 
 torch::Tensor EmbeddingImpl::project(const torch::Tensor& x) {
-  return torch::matmul(x, weight.t());
+  return dense_linear(x, weight, torch::Tensor());
 }
 
 void EmbeddingImpl::pretty_print(std::ostream& stream) const {

@@ -20,7 +20,65 @@ void LinearImpl::reset_parameters() {
   if (bias.defined()) bias.zero_();
 }
 
-torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return torch::linear(x, weight, bias); }
+torch::Tensor dense_linear(const torch::Tensor& x, const torch::Tensor& weight,
+                           const torch::Tensor& bias) {
+  // One row without autograd (one sequence decoded a token at a time): a matrix-vector product
+  // reads the weight once, where a matrix product would first copy it into packed panels.
+  if (x.numel() == x.size(-1) && !torch::GradMode::is_enabled() && x.dim() >= 1) {
+    torch::Tensor y = bias.defined() ? torch::addmv(bias, weight, x.reshape(-1))
+                                     : torch::mv(weight, x.reshape(-1));
+    auto sizes = x.sizes().vec();
+    sizes.back() = weight.size(0);
+    return y.view(sizes);
+  }
+  return torch::linear(x, weight, bias);
+}
+
+torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return dense_linear(x, weight, bias); }
+
+std::vector<std::pair<const void*, int64_t>> JoinedLinears::stamps(
+    const std::vector<LinearImpl*>& parts) const {
+  std::vector<std::pair<const void*, int64_t>> out;
+  for (const auto* part : parts)
+    for (const auto* t : {&part->weight, &part->bias})
+      out.emplace_back(t->defined() ? t->data_ptr() : nullptr,
+                       t->defined() ? int64_t(t->_version()) : -1);
+  return out;
+}
+
+std::vector<torch::Tensor> JoinedLinears::forward(const std::vector<LinearImpl*>& parts,
+                                                  const torch::Tensor& x) {
+  std::vector<torch::Tensor> out;
+  if (torch::GradMode::is_enabled()) {
+    for (auto* part : parts) out.push_back(part->forward(x));
+    return out;
+  }
+  auto stamp = stamps(parts);
+  if (!weight_.defined() || stamp != built_from_) {
+    std::vector<torch::Tensor> weights, biases;
+    bool any_bias = false;
+    for (auto* part : parts) any_bias |= part->bias.defined();
+    for (auto* part : parts) {
+      weights.push_back(part->weight);
+      if (any_bias)
+        biases.push_back(part->bias.defined()
+                             ? part->bias
+                             : torch::zeros({part->weight.size(0)}, part->weight.options()));
+    }
+    c10::InferenceMode ordinary(/*enabled=*/false);  // kept across calls: an ordinary tensor
+    weight_ = torch::cat(weights, 0);
+    bias_ = any_bias ? torch::cat(biases, 0) : torch::Tensor();
+    built_from_ = std::move(stamp);
+  }
+  torch::Tensor joined = dense_linear(x, weight_, bias_);
+  int64_t offset = 0;
+  for (auto* part : parts) {
+    const int64_t width = part->weight.size(0);
+    out.push_back(joined.narrow(-1, offset, width));
+    offset += width;
+  }
+  return out;
+}
 
 void LinearImpl::pretty_print(std::ostream& stream) const {
   stream << "slimformer::nn::Linear(in_features=" << options_.in_features()

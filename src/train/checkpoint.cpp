@@ -67,10 +67,18 @@ CheckpointFiles read_checkpoint_files(const fs::path& dir) {
   if (fs::exists(dir / kInitFile)) {
     files.init = cast_tensors(core::load_safetensors(dir / kInitFile), torch::kFloat32);
   } else if (files.record.is_object() && files.record.value("init", "") == kInitFromSeed) {
-    files.init = regenerate_init(files.config);
-    files.init_from_seed = true;
+    files.init_from_seed = true;  // the loader keeps its new model's parameters before loading
   }
   return files;
+}
+
+// A copy of a freshly built model's parameters: its init when the config's seed gives the init
+// (what regenerate_init would build again).
+core::TensorMap initial_state(models::ModelTree& model) {
+  core::TensorMap out;
+  for (const auto& [name, tensor] : model.state())
+    out[name] = tensor.detach().to(torch::kFloat32).clone();
+  return out;
 }
 
 void expect_model_type(const CheckpointFiles& files, const fs::path& dir, const char* expected,
@@ -102,6 +110,8 @@ EncoderCheckpoint load_encoder(const fs::path& dir, const torch::Device& device,
   if (!head.empty()) config.encoder_head = head, config.num_labels = num_labels;
   EncoderCheckpoint ckpt{
       models::EncoderModel(config), files.tokenizer, {}, false, std::move(files.record)};
+  // Without a new head the fresh model is the file's config's: its parameters are the seed's init.
+  if (files.init_from_seed && !new_head) files.init = initial_state(*ckpt.model);
   // The body from the file; a new head keeps its fresh initialization, an absent one (a
   // Hugging Face BertModel without heads) too.
   core::TensorMap state = cast_tensors(ckpt.model->state(), torch::kFloat32);
@@ -141,6 +151,7 @@ Seq2SeqCheckpoint load_seq2seq(const fs::path& dir, const torch::Device& device)
                                       dir.string(), data::Vocab::kFileName));
   Seq2SeqCheckpoint ckpt{models::Seq2SeqTransformer(files.config), *vocab, std::move(files.init),
                          files.init_from_seed, std::move(files.record)};
+  if (ckpt.init_from_seed) ckpt.init = initial_state(*ckpt.model);
   ckpt.model->load_state(files.weights, (dir / kModelFile).string());
   ckpt.model->to(device);
   return ckpt;
@@ -151,6 +162,7 @@ CausalLMCheckpoint load_causal_lm(const fs::path& dir, const torch::Device& devi
   expect_model_type(files, dir, "causal_lm", "a causal language model");
   CausalLMCheckpoint ckpt{models::CausalLM(files.config), files.tokenizer, std::move(files.init),
                           files.init_from_seed, std::move(files.record)};
+  if (ckpt.init_from_seed) ckpt.init = initial_state(*ckpt.model);
   ckpt.model->load_state(files.weights, (dir / kModelFile).string());
   ckpt.model->to(device);
   return ckpt;
@@ -159,9 +171,8 @@ CausalLMCheckpoint load_causal_lm(const fs::path& dir, const torch::Device& devi
 torch::ScalarType stored_dtype(const fs::path& dir) {
   const fs::path file = dir / kModelFile;
   if (!fs::exists(file)) return torch::kFloat32;
-  const auto stored = core::load_safetensors(file);
-  for (const auto& [key, t] : stored)
-    if (t.is_floating_point()) return t.scalar_type();
+  for (const auto& [key, dtype] : core::safetensors_dtypes(file))
+    if (c10::isFloatingType(dtype)) return dtype;
   return torch::kFloat32;
 }
 

@@ -89,5 +89,14 @@ cp -r "$work/run/last" "$work/broken"
 head -c 100 "$work/run/last/model.safetensors" >"$work/broken/model.safetensors"
 expect_error "truncated weights" 1 "points past the end of the file" -- "$bin" info "$work/broken"
 
+# Decoding speed: a JSON line, the plan a peer decodes and the output ids.
+(cd "$src" && "$bin" bench translate models/multi30k-base --limit 6 --beam 2 \
+  --plan "$work/plan.json" --output-ids "$work/ids.txt") >"$work/bench.json" 2>&1
+check "bench translate prints tokens/s" grep -q '"tokens_per_second"' "$work/bench.json"
+check "bench translate writes its plan" grep -q '"max_length"' "$work/plan.json"
+check "bench translate writes an id line per sentence" test "$(wc -l <"$work/ids.txt")" -eq 6
+expect_error "bench translate of an encoder" 1 "bench translate needs a translation model" -- \
+  "$bin" bench translate "$src/models/encoder-base" --limit 1
+
 echo "$failures failed"
 [[ $failures -eq 0 ]]

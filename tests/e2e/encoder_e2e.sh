@@ -26,6 +26,9 @@ check "pretrain reads the passages of SQuAD's training articles only" \
   grep -q "corpus: 1646 lines from data/squad/dev-v1.1.json.gz" "$work/ptc.txt"
 
 ft=(--glue WNLI --max-steps 4 --validate-every 2 --warmup-steps 1 --max-tokens 1024)
+"$bin" finetune models/encoder-base --glue WNLI --max-steps 2 --validate-every 2 --warmup-steps 1 \
+  --max-tokens 1024 --output "$work/bundled" >"$work/bundled.txt" 2>&1
+check "the bundled encoder fine-tunes" grep -q "^WNLI [0-9.]* (dev" "$work/bundled.txt"
 "$bin" finetune "$work/pt/best" "${ft[@]}" --output "$work/ft" >"$work/ft.txt" 2>&1
 check "finetune prints the GLUE line" grep -q "^WNLI [0-9.]* (dev" "$work/ft.txt"
 "$bin" finetune "$work/pt/best" "${ft[@]}" --from-scratch --output "$work/scratch" >"$work/sc.txt" 2>&1

@@ -214,10 +214,14 @@ TEST(DecodingState, BlocksCreateTheirStatesAndBeamReordersThem) {
   // Keys [3 rows, 4 heads, 2 steps, 8] and values, float32; cross-attention's cover the source.
   EXPECT_EQ(self->bytes(), 2 * 3 * 4 * 2 * 8 * 4);
   EXPECT_EQ(state.bytes(), 2 * (2 * 3 * 4 * 2 * 8 * 4 + 2 * 3 * 4 * 5 * 8 * 4));
-  auto before = self->key.clone();
+  auto before = self->keys().clone();
   state.reorder(torch::tensor({2, 2, 0}, torch::kInt64));
-  EXPECT_TRUE(torch::equal(self->key[0], before[2]));
-  EXPECT_TRUE(torch::equal(self->key[2], before[0]));
+  EXPECT_TRUE(torch::equal(self->keys()[0], before[2]));
+  EXPECT_TRUE(torch::equal(self->keys()[2], before[0]));
+  // Dropping rows (finished sequences) keeps the kept rows' keys.
+  state.reorder(torch::tensor({1}, torch::kInt64));
+  EXPECT_TRUE(torch::equal(self->keys()[0], before[2]));
+  EXPECT_EQ(self->keys().size(0), 1);
   // A removed sublayer has no state.
   model->remove("decoder.layers.1.self_attn");
   EXPECT_FALSE(model->make_state().blocks[3]);

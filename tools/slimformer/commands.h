@@ -29,6 +29,8 @@ void register_pretrain(CLI::App& app);
 void register_finetune(CLI::App& app);
 // `bench decode`, a subcommand of bench.
 void add_bench_decode(CLI::App* bench);
+// `bench translate` and `bench generate`, subcommands of bench.
+void add_bench_inference(CLI::App* bench);
 // `bench encoder`, a subcommand of bench.
 void add_bench_encoder(CLI::App* bench);
 // Seconds that `steps` calls of `step` take after `warmup` untimed ones.

@@ -18,6 +18,8 @@ using Metadata = std::map<std::string, std::string>;
 constexpr uint64_t kMaxSafetensorsHeaderBytes = 100ull << 20;
 
 TensorMap load_safetensors(const std::filesystem::path& path, Metadata* metadata = nullptr);
+// The dtype of every tensor, from the header alone (the data is not read).
+std::map<std::string, torch::ScalarType> safetensors_dtypes(const std::filesystem::path& path);
 // Parses an in-memory file; `name` is used in error messages.
 TensorMap parse_safetensors(const std::string& bytes, const std::string& name,
                             Metadata* metadata = nullptr);

@@ -24,8 +24,8 @@ class CausalLMImpl : public torch::nn::Module, public ModelTree {
   // decoder's taps when given.
   torch::Tensor forward(const torch::Tensor& tokens, DecodingState* state = nullptr,
                         nn::Taps* taps = nullptr);
-  // A fresh decoding state.
-  DecodingState make_state() const { return decoder->make_state(); }
+  // A fresh decoding state with room for `max_length` positions (0: grown as needed).
+  DecodingState make_state(int64_t max_length = 0) const { return decoder->make_state(max_length); }
   // The embedding step: tokens at positions start .. start + T - 1.
   torch::Tensor embed(const torch::Tensor& tokens, int64_t start = 0);
   // Output logits of decoder states [B, T, D].
@@ -47,6 +47,7 @@ class CausalLMImpl : public torch::nn::Module, public ModelTree {
 
  private:
   TransformerConfig config_;
+  nn::PositionTable sinusoids_ = nn::sinusoid_table(config_.d_model);
   torch::nn::Dropout embed_dropout_{nullptr};
 };
 TORCH_MODULE(CausalLM);

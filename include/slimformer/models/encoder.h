@@ -71,6 +71,7 @@ class EncoderModelImpl : public torch::nn::Module, public ModelTree {
  private:
   void require_head(const char* head) const;
   TransformerConfig config_;
+  nn::PositionTable sinusoids_ = nn::sinusoid_table(config_.d_model);
   torch::nn::Dropout dropout_{nullptr};
 };
 TORCH_MODULE(EncoderModel);

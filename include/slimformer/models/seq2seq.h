@@ -14,7 +14,7 @@ namespace slimformer::models {
 
 struct EncoderOutput {
   torch::Tensor memory;  // [B, S, D]
-  torch::Tensor mask;    // [B, 1, 1, S], true at padding
+  torch::Tensor mask;    // [B, 1, 1, S], true at padding; undefined when no source is padded
   // Keeps the rows `order` (beam search expands each source into beams).
   EncoderOutput index_select(const torch::Tensor& order) const;
 };
@@ -31,8 +31,9 @@ class Seq2SeqTransformerImpl : public torch::nn::Module, public ModelTree {
   // state has seen, and the state advances by T. Reports the decoder's taps when given.
   torch::Tensor decode(const torch::Tensor& tgt, const EncoderOutput& encoded,
                        DecodingState* state = nullptr, nn::Taps* taps = nullptr);
-  // A fresh decoding state for the decoder.
-  DecodingState make_state() const { return decoder->make_state(); }
+  // A fresh decoding state for the decoder, with room for `max_length` target positions (0: grown
+  // as needed).
+  DecodingState make_state(int64_t max_length = 0) const { return decoder->make_state(max_length); }
 
   // Embedding steps (tokens at positions start .. start + T - 1, scaled, with positions, with
   // embedding dropout in training).
@@ -58,6 +59,7 @@ class Seq2SeqTransformerImpl : public torch::nn::Module, public ModelTree {
 
  private:
   TransformerConfig config_;
+  nn::PositionTable sinusoids_ = nn::sinusoid_table(config_.d_model);
   torch::nn::Dropout embed_dropout{nullptr};
 };
 TORCH_MODULE(Seq2SeqTransformer);

@@ -20,6 +20,7 @@
 #include "slimformer/models/transformer_config.h"
 #include "slimformer/nn/embedding.h"
 #include "slimformer/nn/norm.h"
+#include "slimformer/nn/positions.h"
 #include "slimformer/nn/sublayer.h"
 
 namespace slimformer::models {
@@ -30,8 +31,8 @@ namespace slimformer::models {
 struct DecodingState {
   std::vector<std::unique_ptr<nn::BlockState>> blocks;
   int64_t position = 0;
-  // Keeps the rows `order` of every block's state (beam search).
-  void reorder(const torch::Tensor& order);
+  // Keeps the rows `order` of every block's state (beam search, dropping finished sequences).
+  void reorder(const torch::Tensor& order, nn::Reorder scope = nn::Reorder::kAny);
   int64_t bytes() const;
 };
 
@@ -59,8 +60,9 @@ class TransformerStackImpl : public torch::nn::Module {
   // last layer. `state`, when given, is this stack's decoding state.
   torch::Tensor forward(torch::Tensor x, const nn::BlockContext& context,
                         DecodingState* state = nullptr, int64_t begin = 0, int64_t end = -1);
-  // A fresh decoding state: what each present block keeps between steps.
-  DecodingState make_state() const;
+  // A fresh decoding state: what each present block keeps between steps, with room for
+  // sequences of `max_length` positions (0: grown as needed).
+  DecodingState make_state(int64_t max_length = 0) const;
   int64_t num_layers() const { return static_cast<int64_t>(layers->size()); }
   const std::string& name() const { return name_; }
   // The sublayers of every layer in forward order.
@@ -83,9 +85,11 @@ TransformerStack build_stack(const TransformerConfig& config, const std::string&
                              StackSide side, bool cross_attention);
 
 // Token embeddings (scaled by sqrt(d_model) when configured) plus learned or sinusoidal
-// positions for start .. start + T - 1; rotary positions are applied inside attention instead.
+// positions (from `sinusoids`, nn::sinusoid_table(d_model)) for start .. start + T - 1; rotary
+// positions are applied inside attention instead.
 torch::Tensor embed_sequence(const TransformerConfig& config, const torch::Tensor& tokens,
-                             nn::Embedding& table, nn::Embedding& positions, int64_t start);
+                             nn::Embedding& table, nn::Embedding& positions,
+                             nn::PositionTable& sinusoids, int64_t start);
 
 // The token and position tables of a config: N(0, d^-1/2), the padding row of tokens zero.
 nn::Embedding make_token_embedding(const TransformerConfig& config);

@@ -7,6 +7,7 @@
 
 #include "slimformer/nn/block.h"
 #include "slimformer/nn/linear.h"
+#include "slimformer/nn/positions.h"
 
 namespace slimformer::nn {
 
@@ -23,17 +24,34 @@ struct AttentionOptions {
 };
 
 // The keys and values an attention block has seen, [batch, kv_heads, time, head_dim]: appended
-// one step at a time for self-attention, computed once per sequence for cross-attention.
+// one step at a time for self-attention (written in place into storage reserved for
+// `capacity` steps, so a step copies only its own keys), computed once per sequence for
+// cross-attention.
 class KeyValueState : public BlockState {
  public:
-  bool empty() const { return !key.defined(); }
-  int64_t length() const { return empty() ? 0 : key.size(2); }
-  // Appends new keys and values along time; returns the whole sequence of each.
+  // `capacity`: the steps to reserve at the first append (0: exactly what it appends; the
+  // storage doubles whenever it runs out).
+  // `from_source`: the keys and values depend on the source alone (cross-attention), so beams of
+  // one source share them and a kWithinSource reorder leaves them as they are.
+  explicit KeyValueState(int64_t capacity = 0, bool from_source = false)
+      : capacity_(capacity), from_source_(from_source) {}
+  bool empty() const { return length_ == 0; }
+  int64_t length() const { return length_; }
+  // Appends new keys and values along time; returns the whole sequence of each (views).
   std::pair<torch::Tensor, torch::Tensor> append(const torch::Tensor& k, const torch::Tensor& v);
-  void reorder(const torch::Tensor& order) override;
+  // The keys and values seen so far, [batch, kv_heads, length, head_dim] (views).
+  torch::Tensor keys() const;
+  torch::Tensor values() const;
+  void reorder(const torch::Tensor& order, Reorder scope) override;
+  // Bytes of the reserved storage.
   int64_t bytes() const override;
 
-  torch::Tensor key, value;
+ private:
+  // Makes room for `more` steps after the current length.
+  void reserve(int64_t more, const torch::Tensor& like_k, const torch::Tensor& like_v);
+  torch::Tensor key_, value_;  // [batch, kv_heads, reserved steps, head_dim]
+  int64_t length_ = 0, capacity_ = 0;
+  bool from_source_ = false;
 };
 
 class SoftmaxAttentionImpl : public BlockImpl {
@@ -42,7 +60,7 @@ class SoftmaxAttentionImpl : public BlockImpl {
   // Reports "<scope>.attention_probs" [B, heads, T, S] to taps that want it.
   torch::Tensor forward(const torch::Tensor& x, const BlockContext& context) override;
   BlockSpec spec() const override;
-  std::unique_ptr<BlockState> make_state() const override;
+  std::unique_ptr<BlockState> make_state(int64_t max_length) const override;
   const AttentionOptions& options() const { return options_; }
   int64_t kv_heads() const;
   int64_t head_dim() const;
@@ -54,6 +72,8 @@ class SoftmaxAttentionImpl : public BlockImpl {
   torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) const;
   AttentionOptions options_;
   torch::nn::Dropout dropout_{nullptr};
+  JoinedLinears qkv_;     // query, key and value projections in one product (inference)
+  PositionTable rotary_;  // cos and sin of the rotary angles, when the block has them
 };
 TORCH_MODULE(SoftmaxAttention);
 

@@ -32,13 +32,18 @@ struct BlockSpec {
   bool operator==(const BlockSpec& other) const = default;
 };
 
+// How rows move in a reorder. Beam search moves every row to a row of the same source sequence,
+// which a state computed from the source alone (cross-attention's keys and values) may ignore.
+enum class Reorder { kAny, kWithinSource };
+
 // What a block keeps between decoding steps, created by the block (make_state) and held by the
 // decoder. Decoding touches it only through this interface.
 class BlockState {
  public:
   virtual ~BlockState() = default;
-  // Keeps the rows `order` (beam search reorders hypotheses every step).
-  virtual void reorder(const torch::Tensor& order) = 0;
+  // Keeps the rows `order` (beam search reorders hypotheses every step; finished sequences are
+  // dropped).
+  virtual void reorder(const torch::Tensor& order, Reorder scope) = 0;
   // Bytes of tensor storage held: what a state costs per decoded sequence batch.
   virtual int64_t bytes() const = 0;
 };
@@ -76,9 +81,10 @@ class BlockImpl : public torch::nn::Module, public Initializable {
   virtual BlockSpec spec() const = 0;
   // The block's kind ("softmax_attention", "ffn"), as its spec names it.
   std::string kind() const { return spec().kind; }
-  // The state kept between decoding steps; none by default (a block that sees one position at a
-  // time, like a feed-forward block, needs none).
-  virtual std::unique_ptr<BlockState> make_state() const { return nullptr; }
+  // The state kept between decoding steps of sequences at most `max_length` long (0: unknown);
+  // none by default (a block that sees one position at a time, like a feed-forward block, needs
+  // none).
+  virtual std::unique_ptr<BlockState> make_state(int64_t /*max_length*/) const { return nullptr; }
   // By default the block's parts reset themselves in registration order.
   void reset_parameters() override { reset_children(*this); }
 };

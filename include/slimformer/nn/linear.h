@@ -18,6 +18,10 @@ struct LinearOptions {
   TORCH_ARG(bool, bias) = true;
 };
 
+// x W^T + b (b may be undefined) with dense weights, the computation behind Linear.
+torch::Tensor dense_linear(const torch::Tensor& x, const torch::Tensor& weight,
+                           const torch::Tensor& bias);
+
 class LinearImpl : public torch::nn::Cloneable<LinearImpl>, public Initializable {
  public:
   LinearImpl(int64_t in_features, int64_t out_features)
@@ -37,5 +41,21 @@ class LinearImpl : public torch::nn::Cloneable<LinearImpl>, public Initializable
   LinearOptions options_;
 };
 TORCH_MODULE(Linear);
+
+// Linear layers that read the same input, computed as one matrix product when no gradient is
+// wanted (attention's query, key and value projections): one larger product costs less than
+// several small ones, most of all one token at a time. The joined weight is built on first use
+// and rebuilt whenever a part's weight or bias changes (in place or replaced).
+class JoinedLinears {
+ public:
+  // Each part's output, as views into one product (or the parts' own outputs under autograd).
+  std::vector<torch::Tensor> forward(const std::vector<LinearImpl*>& parts, const torch::Tensor& x);
+
+ private:
+  // What the joined weight was built from: every part's tensors' storage and version.
+  std::vector<std::pair<const void*, int64_t>> stamps(const std::vector<LinearImpl*>& parts) const;
+  torch::Tensor weight_, bias_;
+  std::vector<std::pair<const void*, int64_t>> built_from_;
+};
 
 }  // namespace slimformer::nn

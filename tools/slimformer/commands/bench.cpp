@@ -4,6 +4,7 @@
 //   random batch of the given shape; reports target tokens per second.
 //   bench decode: translation models side by side (bench_decode.cpp).
 //   bench encoder: BERT-style encoder training steps (bench_encoder.cpp).
+//   bench translate, bench generate: decoding speed beside a peer (bench_inference.cpp).
 #include <fmt/format.h>
 
 #include <chrono>
@@ -104,6 +105,7 @@ void register_bench(CLI::App& app) {
   });
   add_bench_decode(cmd);
   add_bench_encoder(cmd);
+  add_bench_inference(cmd);
 }
 
 }  // namespace slimformer::tools
