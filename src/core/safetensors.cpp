@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
@@ -40,31 +42,59 @@ std::string dtype_to_name(torch::ScalarType type) {
       fmt::format("safetensors: unsupported dtype {}", c10::toString(type)));
 }
 
-}  // namespace
-
-TensorMap parse_safetensors(const std::string& bytes, const std::string& name, Metadata* metadata) {
-  if (bytes.size() < 8)
+// The header's length from a file's first 8 bytes (little-endian; fewer when the file is that
+// short), refused when the file cannot hold it or it is past the limit.
+uint64_t header_length(const std::string& first_bytes, uint64_t file_size,
+                       const std::string& name) {
+  if (first_bytes.size() < 8)
     throw UserError(
         fmt::format("{}: truncated safetensors file: {} bytes, the header length alone needs 8",
-                    name, bytes.size()));
+                    name, file_size));
   uint64_t header_len = 0;
-  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | static_cast<uint8_t>(bytes[i]);
+  for (int i = 7; i >= 0; --i)
+    header_len = (header_len << 8) | static_cast<uint8_t>(first_bytes[i]);
   if (header_len > kMaxSafetensorsHeaderBytes)
     throw UserError(fmt::format("{}: safetensors header length {} exceeds the {} byte limit", name,
                                 header_len, kMaxSafetensorsHeaderBytes));
-  if (header_len > bytes.size() - 8)
+  if (header_len > file_size - 8)
     throw UserError(
         fmt::format("{}: safetensors header length {} points past the end of the file ({} bytes)",
-                    name, header_len, bytes.size()));
+                    name, header_len, file_size));
+  return header_len;
+}
+
+// The header: a JSON object.
+json parse_header(std::string_view text, const std::string& name) {
   json header;
   try {
-    header =
-        json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_len));
+    header = json::parse(text);
   } catch (const json::exception& e) {
     throw UserError(fmt::format("{}: malformed safetensors header: {}", name, e.what()));
   }
   if (!header.is_object())
     throw UserError(fmt::format("{}: safetensors header must be a JSON object", name));
+  return header;
+}
+
+// The dtype of a tensor's header entry.
+torch::ScalarType entry_dtype(const json& entry, const std::string& key, const std::string& name) {
+  auto bad = [&](const std::string& what) {
+    return UserError(fmt::format("{}: tensor {}: {}", name, key, what));
+  };
+  if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
+      !entry.contains("data_offsets"))
+    throw bad("entry needs dtype, shape and data_offsets");
+  if (!entry["dtype"].is_string()) throw bad("dtype must be a string");
+  auto dtype = dtype_from_name(entry["dtype"].get<std::string>());
+  if (!dtype) throw bad(fmt::format("unsupported dtype {}", entry["dtype"].get<std::string>()));
+  return *dtype;
+}
+
+}  // namespace
+
+TensorMap parse_safetensors(const std::string& bytes, const std::string& name, Metadata* metadata) {
+  const uint64_t header_len = header_length(bytes.substr(0, 8), bytes.size(), name);
+  json header = parse_header(std::string_view(bytes).substr(8, header_len), name);
 
   const uint64_t data_start = 8 + header_len;
   const uint64_t data_size = bytes.size() - data_start;
@@ -81,12 +111,7 @@ TensorMap parse_safetensors(const std::string& bytes, const std::string& name, M
     auto bad = [&](const std::string& what) {
       return UserError(fmt::format("{}: tensor {}: {}", name, key, what));
     };
-    if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
-        !entry.contains("data_offsets"))
-      throw bad("entry needs dtype, shape and data_offsets");
-    if (!entry["dtype"].is_string()) throw bad("dtype must be a string");
-    auto dtype = dtype_from_name(entry["dtype"].get<std::string>());
-    if (!dtype) throw bad(fmt::format("unsupported dtype {}", entry["dtype"].get<std::string>()));
+    const torch::ScalarType dtype = entry_dtype(entry, key, name);
     const json& shape_json = entry["shape"];
     if (!shape_json.is_array()) throw bad("shape must be a list");
     std::vector<int64_t> shape;
@@ -106,11 +131,11 @@ TensorMap parse_safetensors(const std::string& bytes, const std::string& name, M
     if (begin > end || end > data_size)
       throw bad(fmt::format("data_offsets [{}, {}] lie outside the {} data bytes", begin, end,
                             data_size));
-    uint64_t expected = numel * c10::elementSize(*dtype);
+    uint64_t expected = numel * c10::elementSize(dtype);
     if (end - begin != expected)
       throw bad(fmt::format("data_offsets span {} bytes but the shape and dtype need {}",
                             end - begin, expected));
-    torch::Tensor tensor = torch::empty(shape, torch::TensorOptions().dtype(*dtype));
+    torch::Tensor tensor = torch::empty(shape, torch::TensorOptions().dtype(dtype));
     if (expected > 0) std::memcpy(tensor.data_ptr(), bytes.data() + data_start + begin, expected);
     tensors.emplace(key, std::move(tensor));
   }
@@ -124,29 +149,18 @@ TensorMap load_safetensors(const std::filesystem::path& path, Metadata* metadata
 }
 
 std::map<std::string, torch::ScalarType> safetensors_dtypes(const std::filesystem::path& path) {
+  const std::string name = path.string();
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(fmt::format("{}: cannot read", path.string()));
-  unsigned char length_bytes[8] = {};
-  in.read(reinterpret_cast<char*>(length_bytes), 8);
-  uint64_t header_len = 0;
-  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | length_bytes[i];
-  if (!in || header_len > kMaxSafetensorsHeaderBytes)
-    throw UserError(fmt::format("{}: not a safetensors file", path.string()));
-  std::string header_bytes(header_len, '\0');
-  in.read(header_bytes.data(), static_cast<std::streamsize>(header_len));
-  json header;
-  try {
-    header = json::parse(header_bytes);
-  } catch (const json::exception& e) {
-    throw UserError(fmt::format("{}: malformed safetensors header: {}", path.string(), e.what()));
-  }
+  if (!in) throw UserError(fmt::format("{}: file not found", name));
+  const uint64_t file_size = std::filesystem::file_size(path);
+  std::string first_bytes(std::min<uint64_t>(8, file_size), '\0');
+  in.read(first_bytes.data(), static_cast<std::streamsize>(first_bytes.size()));
+  std::string header_text(header_length(first_bytes, file_size, name), '\0');
+  in.read(header_text.data(), static_cast<std::streamsize>(header_text.size()));
+  const json header = parse_header(header_text, name);
   std::map<std::string, torch::ScalarType> out;
-  for (const auto& [key, entry] : header.items()) {
-    if (key == "__metadata__" || !entry.is_object() || !entry.contains("dtype") ||
-        !entry["dtype"].is_string())
-      continue;
-    if (auto dtype = dtype_from_name(entry["dtype"].get<std::string>())) out[key] = *dtype;
-  }
+  for (const auto& [key, entry] : header.items())
+    if (key != "__metadata__") out[key] = entry_dtype(entry, key, name);
   return out;
 }
 

@@ -65,6 +65,12 @@ core::TensorMap ModelTree::state() {
   return out;
 }
 
+core::TensorMap ModelTree::copy_state() {
+  core::TensorMap out = state();
+  for (auto& [name, tensor] : out) tensor = tensor.detach().clone();
+  return out;
+}
+
 void ModelTree::load_state(const core::TensorMap& tensors, const std::string& source) {
   torch::NoGradGuard no_grad;
   auto own = module().named_parameters();

@@ -148,12 +148,17 @@ std::string recorded_glue_task(const nlohmann::json& record) {
   return "";
 }
 
+void refuse_family(const train::LoadedModel& model, const std::string& refusal,
+                   const std::string& model_name) {
+  throw core::UserError(
+      fmt::format("{}; {} is {}", refusal, model_name, family_description(model.model->config())));
+}
+
 void check_options_apply(const train::LoadedModel& model, const EvaluationOptions& o,
                          const std::string& name) {
   const Family family = family_of(model.model->config());
   auto refuse = [&](const char* option, const char* applies_to) {
-    throw core::UserError(fmt::format("{} applies to {}; {} is {}", option, applies_to, name,
-                                      family_description(model.model->config())));
+    refuse_family(model, fmt::format("{} applies to {}", option, applies_to), name);
   };
   if (family != Family::kTranslation && !o.source.empty()) refuse("--src", "translation models");
   if (family != Family::kTranslation && !o.reference.empty()) refuse("--ref", "translation models");

@@ -23,15 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <typename Impl>
-std::shared_ptr<Impl> family_model(const train::LoadedModel& model, const char* what) {
-  auto typed = std::dynamic_pointer_cast<Impl>(model.model);
-  if (!typed)
-    throw core::UserError(fmt::format("{} trains {}, and this model is {}", what, what,
-                                      family_description(model.model->config())));
-  return typed;
-}
-
 void refuse_teacher(const TrainingRun& run, const char* what) {
   if (run.teacher)
     throw core::UserError(fmt::format(
@@ -66,12 +57,6 @@ std::shared_ptr<data::Tokenizer> tokenizer_for_new_model(const std::string& give
       lines, (output / "vocab" / data::Vocab::kFileName).string(), options));
 }
 
-core::TensorMap copy_state(models::ModelTree& model) {
-  core::TensorMap state = model.state();
-  for (auto& [name, tensor] : state) tensor = tensor.detach().clone();
-  return state;
-}
-
 void prepare_output_dir(const train::TrainOptions& options) {
   const fs::path& out = options.output_dir;
   // A new run never writes over an earlier one: its checkpoints and log would be mixed or lost.
@@ -97,7 +82,8 @@ void write_run_results(const train::TrainOptions& options, const train::TrainRes
 
 train::TrainResult train_translation(train::LoadedModel& model, const TranslationData& data,
                                      const TrainingRun& run) {
-  auto typed = family_model<models::Seq2SeqTransformerImpl>(model, "translation training");
+  auto typed = require_family<models::Seq2SeqTransformerImpl>(
+      model, "translation training needs a translation model", "this model");
   refuse_teacher(run, "translation training");
   auto vocab = std::dynamic_pointer_cast<data::Vocab>(model.tokenizer);
   if (!vocab) throw core::UserError("a translation model needs a sentencepiece vocabulary");
@@ -125,7 +111,8 @@ train::TrainResult train_translation(train::LoadedModel& model, const Translatio
 
 train::TrainResult train_language_model(train::LoadedModel& model, const LanguageModelData& data,
                                         const TrainingRun& run) {
-  auto typed = family_model<models::CausalLMImpl>(model, "language-model training");
+  auto typed = require_family<models::CausalLMImpl>(
+      model, "language-model training needs a causal language model", "this model");
   refuse_teacher(run, "language-model training");
   if (data.train_text.empty() || data.valid_text.empty())
     throw core::UserError("language-model training needs --train-text and --valid-text");
@@ -153,7 +140,8 @@ train::TrainResult train_language_model(train::LoadedModel& model, const Languag
 
 train::TrainResult train_glue(train::LoadedModel& model, const GlueData& data,
                               const TrainingRun& run) {
-  auto typed = family_model<models::EncoderModelImpl>(model, "GLUE fine-tuning");
+  auto typed = require_family<models::EncoderModelImpl>(model, "GLUE fine-tuning needs an encoder",
+                                                        "this model");
   const std::string name = data.task.empty() ? recorded_glue_task(model.record) : data.task;
   if (name.empty()) throw core::UserError("GLUE fine-tuning needs a task (--glue TASK)");
   const auto& task = data::glue_task(name);
@@ -178,7 +166,8 @@ train::TrainResult train_glue(train::LoadedModel& model, const GlueData& data,
 
 train::TrainResult train_squad(train::LoadedModel& model, const SquadRunOptions& data,
                                const TrainingRun& run) {
-  auto typed = family_model<models::EncoderModelImpl>(model, "SQuAD fine-tuning");
+  auto typed = require_family<models::EncoderModelImpl>(model, "SQuAD fine-tuning needs an encoder",
+                                                        "this model");
   const auto split = read_squad_split(data);
   auto train = data::make_squad_windows(split.train, *model.tokenizer, data.windows);
   auto valid = data::make_squad_windows(split.valid, *model.tokenizer, data.windows);
@@ -203,7 +192,8 @@ train::TrainResult train_squad(train::LoadedModel& model, const SquadRunOptions&
 train::TrainResult train_masked_lm(train::LoadedModel& model,
                                    const std::vector<std::string>& corpus, const MaskedLMData& data,
                                    const TrainingRun& run) {
-  auto typed = family_model<models::EncoderModelImpl>(model, "masked-LM pre-training");
+  auto typed = require_family<models::EncoderModelImpl>(
+      model, "masked-LM pre-training needs an encoder", "this model");
   if (data.max_length > typed->config().max_position_embeddings)
     throw core::UserError(fmt::format("--max-length {} exceeds the model's {} positions",
                                       data.max_length, typed->config().max_position_embeddings));

@@ -72,15 +72,6 @@ CheckpointFiles read_checkpoint_files(const fs::path& dir) {
   return files;
 }
 
-// A copy of a freshly built model's parameters: its init when the config's seed gives the init
-// (what regenerate_init would build again).
-core::TensorMap initial_state(models::ModelTree& model) {
-  core::TensorMap out;
-  for (const auto& [name, tensor] : model.state())
-    out[name] = tensor.detach().to(torch::kFloat32).clone();
-  return out;
-}
-
 void expect_model_type(const CheckpointFiles& files, const fs::path& dir, const char* expected,
                        const char* what) {
   if (files.config.model_type != expected)
@@ -111,7 +102,7 @@ EncoderCheckpoint load_encoder(const fs::path& dir, const torch::Device& device,
   EncoderCheckpoint ckpt{
       models::EncoderModel(config), files.tokenizer, {}, false, std::move(files.record)};
   // Without a new head the fresh model is the file's config's: its parameters are the seed's init.
-  if (files.init_from_seed && !new_head) files.init = initial_state(*ckpt.model);
+  if (files.init_from_seed && !new_head) files.init = ckpt.model->copy_state();
   // The body from the file; a new head keeps its fresh initialization, an absent one (a
   // Hugging Face BertModel without heads) too.
   core::TensorMap state = cast_tensors(ckpt.model->state(), torch::kFloat32);
@@ -151,7 +142,7 @@ Seq2SeqCheckpoint load_seq2seq(const fs::path& dir, const torch::Device& device)
                                       dir.string(), data::Vocab::kFileName));
   Seq2SeqCheckpoint ckpt{models::Seq2SeqTransformer(files.config), *vocab, std::move(files.init),
                          files.init_from_seed, std::move(files.record)};
-  if (ckpt.init_from_seed) ckpt.init = initial_state(*ckpt.model);
+  if (ckpt.init_from_seed) ckpt.init = ckpt.model->copy_state();
   ckpt.model->load_state(files.weights, (dir / kModelFile).string());
   ckpt.model->to(device);
   return ckpt;
@@ -162,7 +153,7 @@ CausalLMCheckpoint load_causal_lm(const fs::path& dir, const torch::Device& devi
   expect_model_type(files, dir, "causal_lm", "a causal language model");
   CausalLMCheckpoint ckpt{models::CausalLM(files.config), files.tokenizer, std::move(files.init),
                           files.init_from_seed, std::move(files.record)};
-  if (ckpt.init_from_seed) ckpt.init = initial_state(*ckpt.model);
+  if (ckpt.init_from_seed) ckpt.init = ckpt.model->copy_state();
   ckpt.model->load_state(files.weights, (dir / kModelFile).string());
   ckpt.model->to(device);
   return ckpt;

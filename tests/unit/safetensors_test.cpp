@@ -35,6 +35,24 @@ TEST(Safetensors, RoundTripKeepsNamesShapesDtypesAndMetadata) {
   EXPECT_EQ(read_meta.at("format"), "pt");
 }
 
+TEST(Safetensors, DtypesComeFromTheHeaderAlone) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "m.safetensors";
+  core::save_safetensors(path,
+                         {{"a.half", torch::randn({2, 3}).to(torch::kFloat16)},
+                          {"b.ids", torch::arange(4, torch::kInt64)}},
+                         {{"format", "pt"}});
+  auto dtypes = core::safetensors_dtypes(path);
+  ASSERT_EQ(dtypes.size(), 2u);  // the metadata is not a tensor
+  EXPECT_EQ(dtypes.at("a.half"), torch::kFloat16);
+  EXPECT_EQ(dtypes.at("b.ids"), torch::kInt64);
+  // A truncated file is refused as parse_safetensors refuses it.
+  testing::write_file(dir.path() / "short.safetensors", "abc");
+  expect_user_error([&] { core::safetensors_dtypes(dir.path() / "short.safetensors"); },
+                    (dir.path() / "short.safetensors").string() +
+                        ": truncated safetensors file: 3 bytes, the header length alone needs 8");
+}
+
 TEST(Safetensors, ReadsAFileWrittenByTheReferenceLayout) {
   // {"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}} followed by 1.0f and 2.0f.
   std::string header = R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";

@@ -37,6 +37,8 @@ class ModelTree {
 
   // Parameters and persistent buffers by path.
   core::TensorMap state();
+  // A detached copy of state(): what a run records as its initial parameters.
+  core::TensorMap copy_state();
   // Strict: every parameter must be present with its shape, and nothing else. `source` names
   // the file in errors.
   void load_state(const core::TensorMap& tensors, const std::string& source);

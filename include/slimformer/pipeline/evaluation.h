@@ -45,6 +45,19 @@ void use_bundled_data(EvaluationOptions& options, const models::TransformerConfi
 // encoder", ...: how errors and reports name a family.
 std::string family_description(const models::TransformerConfig& config);
 
+// Refuses a model of another family: "<refusal>; <model_name> is <its family>".
+[[noreturn]] void refuse_family(const train::LoadedModel& model, const std::string& refusal,
+                                const std::string& model_name);
+// The model as its family's type `Impl`, refused (refuse_family) when it is of another family:
+// require_family<models::CausalLMImpl>(m, "generation needs a causal language model", dir).
+template <typename Impl>
+std::shared_ptr<Impl> require_family(const train::LoadedModel& model, const std::string& refusal,
+                                     const std::string& model_name) {
+  auto typed = std::dynamic_pointer_cast<Impl>(model.model);
+  if (!typed) refuse_family(model, refusal, model_name);
+  return typed;
+}
+
 // Refuses options that belong to another family than `model`'s: "--glue applies to
 // classification encoders; runs/x is a translation model (seq2seq)".
 void check_options_apply(const train::LoadedModel& model, const EvaluationOptions& options,

@@ -74,9 +74,6 @@ std::shared_ptr<data::Tokenizer> tokenizer_for_new_model(const std::string& give
                                                          const std::vector<std::string>& lines,
                                                          const std::filesystem::path& output);
 
-// A detached copy of a model's parameters: the initial state a run records.
-core::TensorMap copy_state(models::ModelTree& model);
-
 // The model a run trains: the run's last checkpoint with options.resume, otherwise `fresh()`
 // with its current parameters recorded as the run's initial state.
 template <typename Fresh>
@@ -84,7 +81,7 @@ train::LoadedModel resume_or_start(const train::TrainOptions& options, const tor
                                    Fresh fresh) {
   if (options.resume) return train::load_model(options.output_dir / "last", device);
   train::LoadedModel model = fresh();
-  model.init = copy_state(*model.model);
+  model.init = model.model->copy_state();
   return model;
 }
 

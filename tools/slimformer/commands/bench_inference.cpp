@@ -9,6 +9,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <tuple>
 
 #include "commands.h"
 #include "options.h"
@@ -82,29 +83,20 @@ nlohmann::json summary(const std::string& bench, double load_seconds, double sec
           {"intra_op_threads", core::runtime_info().intra_op_threads}};
 }
 
-// A model loaded and timed, refused unless of the family `Impl` (`needs` says which).
-struct TimedLoad {
-  train::LoadedModel loaded;
-  double seconds = 0;
-};
+// A model loaded and timed, refused unless of the family `Impl`.
 template <typename Impl>
-std::pair<TimedLoad, Impl*> load_timed(const std::string& dir, const torch::Device& device,
-                                       const std::string& needs) {
+std::tuple<train::LoadedModel, double, std::shared_ptr<Impl>> load_timed(
+    const std::string& dir, const torch::Device& device, const std::string& refusal) {
   auto start = Clock::now();
-  TimedLoad out{train::load_model(dir, device), 0};
-  out.seconds = seconds_since(start);
-  auto* model = out.loaded.as<Impl>();
-  if (!model)
-    throw core::UserError(fmt::format("{}: {}, not {}", dir, needs,
-                                      pipeline::family_description(out.loaded.model->config())));
-  return {std::move(out), model};
+  train::LoadedModel loaded = train::load_model(dir, device);
+  const double seconds = seconds_since(start);
+  auto model = pipeline::require_family<Impl>(loaded, refusal, dir);
+  return {std::move(loaded), seconds, std::move(model)};
 }
 
 void bench_translate(const InferenceBenchOptions& o, const torch::Device& device) {
-  auto [timed, model] = load_timed<models::Seq2SeqTransformerImpl>(
+  auto [loaded, load_seconds, model] = load_timed<models::Seq2SeqTransformerImpl>(
       o.model, device, "bench translate needs a translation model");
-  const auto& loaded = timed.loaded;
-  const double load_seconds = timed.seconds;
   const auto& vocab = dynamic_cast<const data::Vocab&>(*loaded.tokenizer);
   eval::DecodeOptions decode;
   decode.beam_size = o.beam;
@@ -153,10 +145,8 @@ void bench_translate(const InferenceBenchOptions& o, const torch::Device& device
 }
 
 void bench_generate(const InferenceBenchOptions& o, const torch::Device& device) {
-  auto [timed, model] = load_timed<models::CausalLMImpl>(
+  auto [loaded, load_seconds, model] = load_timed<models::CausalLMImpl>(
       o.model, device, "bench generate needs a causal language model");
-  const auto& loaded = timed.loaded;
-  const double load_seconds = timed.seconds;
   const auto& tokenizer = *loaded.tokenizer;
   std::vector<std::vector<int64_t>> prompts;
   for (const auto& line : read_lines(o.input, o.limit)) {
