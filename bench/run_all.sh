@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark side by side with its peer, in one session, and prints JSON lines plus
-# the ratios. Usage: bench/run_all.sh [BUILD_DIR] [all|seq2seq|encoder]
+# the ratios. Usage: bench/run_all.sh [BUILD_DIR] [all|seq2seq|encoder|decode|sparse]
 set -euo pipefail
 build=${1:-build}
 section=${2:-all}
@@ -64,4 +64,10 @@ fi
 # batches (bench/decode_speed.sh), outputs compared token for token.
 if [[ $section == all || $section == decode ]]; then
   bash "$here/decode_speed.sh" "$build"
+fi
+
+# The sparse kernel beside OpenBLAS's dense product (docs/SPARSITY.md): FFN-shaped matrices at
+# 50-95% sparsity, batches 1-128, weights in and out of cache, alternating rounds.
+if [[ $section == all || $section == sparse ]]; then
+  "$build/slimformer" bench sparse --threads 2
 fi

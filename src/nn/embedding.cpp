@@ -25,7 +25,7 @@ torch::Tensor EmbeddingImpl::forward(const torch::Tensor& ids) {
 }
 
 torch::Tensor EmbeddingImpl::project(const torch::Tensor& x) {
-  return dense_linear(x, weight, torch::Tensor());
+  return product_.forward(x, weight, torch::Tensor());
 }
 
 void EmbeddingImpl::pretty_print(std::ostream& stream) const {

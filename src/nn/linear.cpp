@@ -34,7 +34,32 @@ torch::Tensor dense_linear(const torch::Tensor& x, const torch::Tensor& weight,
   return torch::linear(x, weight, bias);
 }
 
-torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return dense_linear(x, weight, bias); }
+void WeightProduct::inspect(const torch::Tensor& weight) {
+  const void* data = weight.data_ptr();
+  const int64_t version = weight.is_inference() ? -1 : int64_t(weight._version());
+  if (data == data_ && version == version_) return;
+  data_ = data;
+  version_ = version;
+  sparse_.reset();
+  sparsity_ = weight.numel() ? weight.eq(0).sum().item<double>() / double(weight.numel()) : 0.0;
+  if (sparsity_ >= kernels::lowest_crossover()) {
+    c10::InferenceMode ordinary(/*enabled=*/false);  // kept across calls: ordinary tensors
+    sparse_ = std::make_shared<const kernels::CsrMatrix>(kernels::CsrMatrix::from_dense(weight));
+  }
+}
+
+torch::Tensor WeightProduct::forward(const torch::Tensor& x, const torch::Tensor& weight,
+                                     const torch::Tensor& bias) {
+  if (torch::GradMode::is_enabled() || !weight.device().is_cpu() ||
+      weight.scalar_type() != torch::kFloat32 || x.scalar_type() != torch::kFloat32)
+    return dense_linear(x, weight, bias);
+  inspect(weight);
+  if (sparse_ && kernels::sparse_pays(sparsity_, x.numel() / std::max<int64_t>(x.size(-1), 1)))
+    return kernels::sparse_linear(x, *sparse_, bias);
+  return dense_linear(x, weight, bias);
+}
+
+torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return product_.forward(x, weight, bias); }
 
 std::vector<std::pair<const void*, int64_t>> JoinedLinears::stamps(
     const std::vector<LinearImpl*>& parts) const {
@@ -70,7 +95,7 @@ std::vector<torch::Tensor> JoinedLinears::forward(const std::vector<LinearImpl*>
     bias_ = any_bias ? torch::cat(biases, 0) : torch::Tensor();
     built_from_ = std::move(stamp);
   }
-  torch::Tensor joined = dense_linear(x, weight_, bias_);
+  torch::Tensor joined = product_.forward(x, weight_, bias_);
   int64_t offset = 0;
   for (auto* part : parts) {
     const int64_t width = part->weight.size(0);

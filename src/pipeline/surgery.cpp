@@ -16,8 +16,12 @@ using nlohmann::json;
 
 namespace {
 
-// Whether the changed model in `dir` must be built: false when resuming finds it in place; a
-// UserError naming `what` when an earlier run holds it and the run does not resume.
+std::vector<MeasuredModel> measure(const std::vector<NamedModel>& models, const SurgeryRun& run) {
+  return measure_models(models, run.measure);
+}
+
+}  // namespace
+
 bool needs_changed_model(const SurgeryRun& run, const fs::path& dir, const std::string& what) {
   if (!run.resume && fs::exists(dir))
     throw core::UserError(
@@ -25,12 +29,6 @@ bool needs_changed_model(const SurgeryRun& run, const fs::path& dir, const std::
                     run.out.string(), what));
   return !run.resume || !fs::exists(dir);
 }
-
-std::vector<MeasuredModel> measure(const std::vector<NamedModel>& models, const SurgeryRun& run) {
-  return measure_models(models, run.measure);
-}
-
-}  // namespace
 
 void save_changed_model(const fs::path& dir, const train::LoadedModel& model, const json& record) {
   train::save_model(dir, model, record, model.stored_dtype);

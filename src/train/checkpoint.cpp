@@ -5,6 +5,7 @@
 
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
+#include "slimformer/kernels/sparse_storage.h"
 #include "slimformer/train/hf_bert.h"
 
 namespace slimformer::train {
@@ -51,6 +52,19 @@ nlohmann::json read_record(const fs::path& dir) {
   }
 }
 
+core::TensorMap read_weights(const fs::path& file) {
+  core::Metadata metadata;
+  auto tensors = core::load_safetensors(file, &metadata);
+  return cast_tensors(kernels::unpack_sparse(std::move(tensors), metadata, file.string()),
+                      torch::kFloat32);
+}
+
+void write_weights(const fs::path& file, const core::TensorMap& tensors, torch::ScalarType dtype) {
+  core::Metadata metadata;
+  auto stored = kernels::pack_sparse(cast_tensors(tensors, dtype), dtype, metadata);
+  core::save_safetensors(file, stored, metadata);
+}
+
 namespace {
 
 CheckpointFiles read_checkpoint_files(const fs::path& dir) {
@@ -62,10 +76,10 @@ CheckpointFiles read_checkpoint_files(const fs::path& dir) {
     throw core::UserError(
         fmt::format("{}: tokenizer has {} pieces but config.json vocab_size is {}", dir.string(),
                     files.tokenizer->size(), files.config.vocab_size));
-  files.weights = cast_tensors(core::load_safetensors(dir / kModelFile), torch::kFloat32);
+  files.weights = read_weights(dir / kModelFile);
   files.record = read_record(dir);
   if (fs::exists(dir / kInitFile)) {
-    files.init = cast_tensors(core::load_safetensors(dir / kInitFile), torch::kFloat32);
+    files.init = read_weights(dir / kInitFile);
   } else if (files.record.is_object() && files.record.value("init", "") == kInitFromSeed) {
     files.init_from_seed = true;  // the loader keeps its new model's parameters before loading
   }
@@ -227,14 +241,14 @@ void write_model_files(const fs::path& dir, models::ModelTree& model, const core
                        const data::Tokenizer& tokenizer, const nlohmann::json& record,
                        torch::ScalarType dtype) {
   model.config().save((dir / kConfigFile).string());
-  core::save_safetensors(dir / kModelFile, cast_tensors(model.state(), dtype));
+  write_weights(dir / kModelFile, model.state(), dtype);
   if (!init.empty()) {
     // Only the parameters the model still has: removed sublayers leave the init file too.
     core::TensorMap kept;
     auto state = model.state();
     for (const auto& [key, t] : init)
       if (state.count(key)) kept[key] = t;
-    core::save_safetensors(dir / kInitFile, cast_tensors(kept, dtype));
+    write_weights(dir / kInitFile, kept, dtype);
   }
   tokenizer.save_to(dir);
   core::write_text_atomically(dir / kRecordFile, record.dump(2) + "\n");

@@ -179,7 +179,7 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
     if (!fs::exists(ts / "state.json"))
       throw core::UserError(fmt::format("--resume: {} has no resumable checkpoint (no {})",
                                         out.string(), (ts / "state.json").string()));
-    auto weights = core::load_safetensors(last_dir / kModelFile);
+    auto weights = read_weights(last_dir / kModelFile);
     task.model().load_state(weights, (last_dir / kModelFile).string());
     torch::load(*optimizer, (ts / "optimizer.pt").string());
     state = LoopState::from_json(json::parse(core::read_file(ts / "state.json")));
@@ -192,6 +192,7 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
       load_hook_states(options.hooks, core::load_safetensors(ts / "hooks.safetensors"));
     }
   }
+  for (auto& hook : options.hooks) hook->before_training(task.model());
 
   std::ofstream log(out / "train_log.jsonl", std::ios::app);
   auto write_log = [&](json entry) { log << entry.dump() << '\n' << std::flush; };

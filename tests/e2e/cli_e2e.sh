@@ -98,5 +98,24 @@ check "bench translate writes an id line per sentence" test "$(wc -l <"$work/ids
 expect_error "bench translate of an encoder" 1 "bench translate needs a translation model" -- \
   "$bin" bench translate "$src/models/encoder-base" --limit 1
 
+# Magnitude pruning of the bundled translation model, measured beside the original on 40 sentences.
+zcat "$src/data/multi30k/test_2016_flickr.en.gz" | head -40 >"$work/t40.en"
+zcat "$src/data/multi30k/test_2016_flickr.de.gz" | head -40 >"$work/t40.de"
+"$bin" sparsify "$src/models/multi30k-base" --sparsity 0.8 --test-src "$work/t40.en" \
+  --test-ref "$work/t40.de" --repeats 1 --output "$work/sparse" >"$work/sparsify.txt" 2>&1
+check "sparsify prints the overall sparsity" grep -qE '^all +8[0-9]\.[0-9]%' "$work/sparsify.txt"
+check "sparsify writes the per-matrix table" grep -q 'decoder.layers.0.ffn.block.fc1.weight' \
+  "$work/sparse/sparsity.tsv"
+check "the sparse model is smaller on disk" test "$(stat -c %s "$work/sparse/sparse/model.safetensors")" \
+  -lt "$(( $(stat -c %s "$src/models/multi30k-base/model.safetensors") * 6 / 10 ))"
+"$bin" translate "$work/sparse/sparse" <"$work/t40.en" >"$work/t40.out" 2>/dev/null
+check "the sparse model translates" test "$(wc -l <"$work/t40.out")" -eq 40
+expect_error "sparsify refuses sparsity 1" 1 "--sparsity must be in [0, 1), got 1" -- \
+  "$bin" sparsify "$src/models/multi30k-base" --sparsity 1 --output "$work/s1"
+expect_error "sparsify refuses an unknown matrix" 1 "--matrices decoder.*.fnn: matches no prunable matrix" -- \
+  "$bin" sparsify "$src/models/multi30k-base" --matrices 'decoder.*.fnn' --output "$work/s2"
+expect_error "gradual pruning needs fine-tuning" 1 "--prune-schedule gradual prunes while fine-tuning" -- \
+  "$bin" sparsify "$src/models/multi30k-base" --prune-schedule gradual --output "$work/s3"
+
 echo "$failures failed"
 [[ $failures -eq 0 ]]

@@ -5,6 +5,7 @@
 
 #include "slimformer/core/safetensors.h"
 #include "slimformer/data/glue.h"
+#include "slimformer/methods/magnitude/gradual_pruning.h"
 #include "slimformer/tasks/glue_task.h"
 #include "slimformer/train/checkpoint.h"
 #include "slimformer/train/distillation.h"
@@ -79,8 +80,8 @@ void expect_exact_resume(MakeTask make_task, MakeOptions make_options) {
   options = make_options(dir / "resumed");
   options.resume = true;
   train::run_training(*second, options, {});
-  auto a = core::load_safetensors(dir / "straight" / "last" / "model.safetensors");
-  auto b = core::load_safetensors(dir / "resumed" / "last" / "model.safetensors");
+  auto a = train::read_weights(dir / "straight" / "last" / "model.safetensors");
+  auto b = train::read_weights(dir / "resumed" / "last" / "model.safetensors");
   for (const auto& [k, v] : a) EXPECT_TRUE(torch::equal(v, b.at(k))) << k;
 }
 
@@ -162,6 +163,63 @@ TEST(TrainingHooks, RunAfterEveryUpdateAndResumeExactly) {
                         return o;
                       });
   EXPECT_EQ(resumed_hook->updates_, 8);  // 4 restored from the checkpoint, 4 after resuming
+}
+
+// Gradual magnitude pruning as a hook: the cubic schedule's sparsity is reached, pruned weights
+// stay exactly zero after every update, and masks resume bit-exactly.
+class CheckingPruning : public methods::GradualPruning {
+ public:
+  using GradualPruning::GradualPruning;
+  void after_update(int64_t step, models::ModelTree& model) override {
+    GradualPruning::after_update(step, model);
+    auto params = model.state();
+    for (const auto& [name, mask] : masks())
+      nonzero_pruned += params.at(name).masked_select(mask.logical_not()).ne(0).sum().item<int64_t>();
+  }
+  int64_t nonzero_pruned = 0;
+};
+
+TEST(GradualPruning, ReachesItsTargetKeepsPrunedWeightsZeroAndResumesExactly) {
+  methods::PruningSchedule schedule;
+  schedule.target = 0.6;
+  schedule.begin = 0;
+  schedule.end = 6;
+  schedule.every = 2;
+  EXPECT_DOUBLE_EQ(schedule.sparsity_at(0), 0.0);
+  EXPECT_DOUBLE_EQ(schedule.sparsity_at(3), 0.6 - 0.6 * 0.125);
+  EXPECT_DOUBLE_EQ(schedule.sparsity_at(9), 0.6);
+  testing::TempDir dir;
+  auto task = small_glue_task();
+  auto hook = std::make_shared<CheckingPruning>(schedule, methods::MatrixChoice{});
+  auto options = small_options(dir / "run");
+  options.hooks = {hook};
+  train::run_training(*task, options, {});
+  EXPECT_EQ(hook->nonzero_pruned, 0);
+  auto names = methods::prunable_matrices(task->model(), true);
+  auto table = methods::sparsity_table(task->model(), names);
+  for (const auto& row : table) EXPECT_NEAR(row.sparsity(), 0.6, 0.01) << row.name;
+  // The saved best/last models keep the zeros, stored compressed.
+  auto last = train::load_model(dir / "run/last", torch::kCPU);
+  EXPECT_NEAR(methods::overall_sparsity(methods::sparsity_table(*last.model, names)), 0.6, 0.01);
+  expect_exact_resume([] { return small_glue_task(); },
+                      [&](const std::filesystem::path& out) {
+                        auto o = small_options(out);
+                        o.hooks = {std::make_shared<methods::GradualPruning>(
+                            schedule, methods::MatrixChoice{})};
+                        return o;
+                      });
+}
+
+TEST(GradualPruning, RefusesAScheduleThatEndsBeforeItBegins) {
+  methods::PruningSchedule schedule;
+  schedule.begin = 10;
+  schedule.end = 5;
+  testing::expect_user_error([&] { schedule.check("--prune"); },
+                             "--prune-end 5 must come after --prune-begin 10");
+  schedule.end = 20;
+  schedule.target = 1.0;
+  testing::expect_user_error([&] { schedule.check("--prune"); },
+                             "--prune must be in [0, 1), got 1");
 }
 
 TEST(Distillation, SoftCrossEntropyAndTapLossFollowTheirFormulas) {

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   tools::register_importance(app);
   tools::register_prune_modules(app);
   tools::register_rewind(app);
+  tools::register_sparsify(app);
   tools::register_report(app);
   tools::register_bench(app);
   tools::register_doctor(app);

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "slimformer/core/runtime.h"
+#include "slimformer/kernels/sparse_matmul.h"
 
 namespace slimformer::tools {
 
@@ -128,6 +129,9 @@ void CommonOptions::add_to(CLI::App* app) {
       ->group("Runtime");
 }
 
-void CommonOptions::apply() const { core::configure_threads(threads); }
+void CommonOptions::apply() const {
+  core::configure_threads(threads);
+  kernels::set_sparse_threads(threads);
+}
 
 }  // namespace slimformer::tools

@@ -122,11 +122,17 @@ pipeline::FinetuneData finetune_data(const core::Settings& s, const fs::path& mo
 
 pipeline::SurgeryRun surgery_run(const core::Settings& s, const CommonOptions& common,
                                  const std::string& section) {
+  auto run = surgery_run_without_choice(s, common);
+  run.paths = chosen_sublayers(s, section);
+  return run;
+}
+
+pipeline::SurgeryRun surgery_run_without_choice(const core::Settings& s,
+                                                const CommonOptions& common) {
   const auto device = core::parse_device(common.device);
   pipeline::SurgeryRun run;
   run.model_dir = s.get_string("model");
   run.out = s.get_string("output");
-  run.paths = chosen_sublayers(s, section);
   run.resume = s.get_bool("resume");
   run.data = finetune_data(s, run.model_dir);
   run.finetune = training_run(s, common, "fine-tune");

@@ -43,6 +43,9 @@ pipeline::FinetuneData finetune_data(const core::Settings& settings,
 // A surgery run of the model in settings' `model` on the sublayers chosen under `section`.
 pipeline::SurgeryRun surgery_run(const core::Settings& settings, const CommonOptions& common,
                                  const std::string& section);
+// The same for a command that chooses no sublayers (run.paths stays empty).
+pipeline::SurgeryRun surgery_run_without_choice(const core::Settings& settings,
+                                                const CommonOptions& common);
 
 // "test set X, beam 1; times are the fastest of 2 alternating rounds.", for reports.
 std::string measurement_description(const pipeline::MeasureOptions& options);

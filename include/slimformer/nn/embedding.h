@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "slimformer/nn/init.h"
+#include "slimformer/nn/linear.h"
 
 namespace slimformer::nn {
 
@@ -37,6 +38,7 @@ class EmbeddingImpl : public torch::nn::Cloneable<EmbeddingImpl>, public Initial
 
  private:
   EmbeddingOptions options_;
+  WeightProduct product_;
 };
 TORCH_MODULE(Embedding);
 

@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "slimformer/kernels/sparse_matmul.h"
 #include "slimformer/nn/init.h"
 
 namespace slimformer::nn {
@@ -21,6 +22,25 @@ struct LinearOptions {
 // x W^T + b (b may be undefined) with dense weights, the computation behind Linear.
 torch::Tensor dense_linear(const torch::Tensor& x, const torch::Tensor& weight,
                            const torch::Tensor& bias);
+
+// x W^T + b the fastest way the weight allows: the dense product, or, without autograd, the
+// sparse kernel (kernels/sparse_matmul.h) when the weight's zeros pass the crossover measured for
+// the batch's number of rows. What it knows of a weight (its zero fraction, its sparse copy) is
+// built on first use and rebuilt when the weight changes, in place or replaced.
+class WeightProduct {
+ public:
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& weight,
+                        const torch::Tensor& bias);
+  // The zero fraction of the weight last multiplied without autograd (0 before).
+  double sparsity() const { return sparsity_; }
+
+ private:
+  void inspect(const torch::Tensor& weight);
+  const void* data_ = nullptr;
+  int64_t version_ = -1;
+  double sparsity_ = 0.0;
+  std::shared_ptr<const kernels::CsrMatrix> sparse_;
+};
 
 class LinearImpl : public torch::nn::Cloneable<LinearImpl>, public Initializable {
  public:
@@ -39,6 +59,7 @@ class LinearImpl : public torch::nn::Cloneable<LinearImpl>, public Initializable
 
  private:
   LinearOptions options_;
+  WeightProduct product_;
 };
 TORCH_MODULE(Linear);
 
@@ -56,6 +77,7 @@ class JoinedLinears {
   std::vector<std::pair<const void*, int64_t>> stamps(const std::vector<LinearImpl*>& parts) const;
   torch::Tensor weight_, bias_;
   std::vector<std::pair<const void*, int64_t>> built_from_;
+  WeightProduct product_;
 };
 
 }  // namespace slimformer::nn

@@ -40,6 +40,11 @@ std::filesystem::path finetune_to_model(const std::filesystem::path& start_from,
                                         const std::filesystem::path& out, int64_t steps,
                                         const FinetuneData& data, TrainingRun run);
 
+// Whether the changed model in `dir` must be built: false when resuming finds it in place; a
+// UserError naming `what` when an earlier run holds it and the run does not resume.
+bool needs_changed_model(const SurgeryRun& run, const std::filesystem::path& dir,
+                         const std::string& what);
+
 // Saves a changed model atomically in the storage type of the checkpoint it came from.
 void save_changed_model(const std::filesystem::path& dir, const train::LoadedModel& model,
                         const nlohmann::json& record);

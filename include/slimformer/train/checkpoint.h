@@ -98,6 +98,13 @@ nlohmann::json read_record(const std::filesystem::path& dir);
 // BERT).
 std::string checkpoint_model_type(const std::filesystem::path& dir);
 
+// Weights as every checkpoint file stores them: read back as float32 dense tensors (sparse
+// matrices unpacked, kernels/sparse_storage.h), written in `dtype` with every matrix that is
+// smaller compressed stored compressed. Writing is atomic.
+core::TensorMap read_weights(const std::filesystem::path& file);
+void write_weights(const std::filesystem::path& file, const core::TensorMap& tensors,
+                   torch::ScalarType dtype);
+
 // Writes the model files into `dir` (which must exist; callers write into a temporary
 // directory). `dtype` is the storage type of the weights (float32 by default).
 void write_model_files(const std::filesystem::path& dir, models::ModelTree& model,

@@ -35,6 +35,8 @@ class TrainingHook {
   virtual ~TrainingHook() = default;
   // Names the hook's state in checkpoints; unique among a run's hooks.
   virtual std::string name() const = 0;
+  // Before the first update of a run, and of a resumed run after its state is restored.
+  virtual void before_training(models::ModelTree& /*model*/) {}
   // After optimizer update `step` (1-based), before logging and validation.
   virtual void after_update(int64_t step, models::ModelTree& model) = 0;
   virtual core::TensorMap state() const { return {}; }

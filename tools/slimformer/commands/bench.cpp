@@ -5,6 +5,7 @@
 //   bench decode: translation models side by side (bench_decode.cpp).
 //   bench encoder: BERT-style encoder training steps (bench_encoder.cpp).
 //   bench translate, bench generate: decoding speed beside a peer (bench_inference.cpp).
+//   bench sparse: the sparse kernel beside the dense product (bench_sparse.cpp).
 #include <fmt/format.h>
 
 #include <chrono>
@@ -106,6 +107,7 @@ void register_bench(CLI::App& app) {
   add_bench_decode(cmd);
   add_bench_encoder(cmd);
   add_bench_inference(cmd);
+  add_bench_sparse(cmd);
 }
 
 }  // namespace slimformer::tools

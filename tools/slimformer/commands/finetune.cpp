@@ -6,6 +6,7 @@
 
 #include "command_line.h"
 #include "commands.h"
+#include "pruning_setup.h"
 #include "options.h"
 #include "slimformer/core/error.h"
 #include "slimformer/core/runtime.h"
@@ -35,6 +36,7 @@ void add_finetune_options(CommandOptions& options) {
   add_squad_options(options);
   add_trainer_options(options);
   add_distillation_options(options);
+  add_pruning_options(options, /*with_target=*/true);
   options.set_defaults({{"train.optimizer", "adamw"},
                         {"train.lr", 1e-4},
                         {"train.weight_decay", 0.01},
@@ -119,7 +121,8 @@ void register_finetune(CLI::App& app) {
     core::Settings s;
     if (!options->resolve(s)) return;
     common->apply();
-    const auto run = training_run(s, *common, "finetune");
+    auto run = training_run(s, *common, "finetune");
+    add_pruning_hook(s, run);
     const bool squad = s.get_bool("task.squad");
     const bool glue = !s.get_string("task.glue").empty();
     if (squad && glue) s.fail("task.squad", "cannot be combined with --glue");

@@ -4,6 +4,7 @@
 
 #include "command_line.h"
 #include "commands.h"
+#include "pruning_setup.h"
 #include "options.h"
 #include "slimformer/core/error.h"
 #include "slimformer/core/runtime.h"
@@ -33,6 +34,7 @@ void add_pretrain_options(CommandOptions& options) {
   add_new_model_options(options);
   add_trainer_options(options);
   add_distillation_options(options);
+  add_pruning_options(options, /*with_target=*/true);
   // BERT's architecture and optimizer rather than the translation defaults.
   options.set_defaults({{"model.d_model", 256},
                         {"model.encoder_layers", 4},
@@ -69,6 +71,7 @@ void register_pretrain(CLI::App& app) {
     if (!options->resolve(s)) return;
     common->apply();
     auto run = training_run(s, *common, "pretrain");
+    add_pruning_hook(s, run);
     const fs::path out = run.train.output_dir;
     const auto texts = get_list(s, "data.train_text");
     if (texts.empty()) s.fail("data.train_text", "must name at least one text file");
