@@ -14,8 +14,6 @@ namespace {
 const std::string kValues = ".csr_values", kColumns = ".csr_columns",
                   kOffsets = ".csr_row_offsets";
 
-int64_t element_bytes(torch::ScalarType dtype) { return c10::elementSize(dtype); }
-
 }  // namespace
 
 core::TensorMap pack_sparse(const core::TensorMap& tensors, torch::ScalarType dtype,
@@ -30,8 +28,9 @@ core::TensorMap pack_sparse(const core::TensorMap& tensors, torch::ScalarType dt
     const int64_t nnz = tensor.ne(0).sum().item<int64_t>();
     const int64_t rows = tensor.size(0), cols = tensor.size(1);
     const int64_t index_bytes = cols <= 65536 ? 2 : 4;
-    const int64_t sparse_bytes = nnz * (element_bytes(dtype) + index_bytes) + (rows + 1) * 4;
-    if (sparse_bytes >= rows * cols * element_bytes(dtype)) {
+    const int64_t value_bytes = static_cast<int64_t>(c10::elementSize(dtype));
+    const int64_t sparse_bytes = nnz * (value_bytes + index_bytes) + (rows + 1) * 4;
+    if (sparse_bytes >= rows * cols * value_bytes) {
       out[name] = tensor;
       continue;
     }

@@ -12,12 +12,6 @@
 namespace slimformer {
 namespace {
 
-std::map<std::string, torch::Tensor> params_of(models::ModelTree& model) {
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& item : model.module().named_parameters()) out[item.key()] = item.value();
-  return out;
-}
-
 torch::Tensor translate_logits(models::Seq2SeqTransformer& model) {
   torch::NoGradGuard no_grad;
   model->eval();
@@ -32,7 +26,7 @@ TEST(MagnitudePruning, PerMatrixAndGlobalThresholdsPickTheRightWeights) {
   const std::string b = "encoder.layers.0.ffn.block.fc2.weight";
   {
     torch::NoGradGuard no_grad;
-    auto p = params_of(*model);
+    auto p = model->state();
     // a: 1, 2, ..., n (small); b: 100000 + 1, ... (large).
     p.at(a).copy_(torch::arange(1, p.at(a).numel() + 1).view(p.at(a).sizes()));
     p.at(b).copy_(100000 + torch::arange(1, p.at(b).numel() + 1).view(p.at(b).sizes()));

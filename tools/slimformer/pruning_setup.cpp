@@ -44,7 +44,6 @@ methods::PruningSchedule pruning_schedule(const core::Settings& s, double target
   if (schedule.end == 0) schedule.end = std::max<int64_t>(schedule.begin + 1, max_steps / 10);
   schedule.every = s.get_int("prune.every");
   schedule.scope = methods::parse_pruning_scope(s.get_string("prune.scope"), "--prune-scope");
-  s.get_choice("prune.by", {"magnitude", "random"});
   schedule.random = s.get_choice("prune.by", {"magnitude", "random"}) == "random";
   schedule.seed = static_cast<uint64_t>(s.get_int("prune.seed"));
   return schedule;

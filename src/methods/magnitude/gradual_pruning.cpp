@@ -53,8 +53,7 @@ void GradualPruning::before_training(models::ModelTree& model) {
     return;
   }
   if (hold_zeros_) {
-    std::map<std::string, torch::Tensor> params;
-    for (const auto& item : model.module().named_parameters()) params[item.key()] = item.value();
+    auto params = model.state();
     for (const auto& name : matrices_) held_[name] = params.at(name).ne(0).cpu();
     masks_ = held_;
   }

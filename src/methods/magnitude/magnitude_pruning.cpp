@@ -24,21 +24,15 @@ bool is_word_embedding(const std::string& name) {
   return ends_with(name, "embed_tokens.weight") || name == "lm_head.weight";
 }
 
-std::map<std::string, torch::Tensor> parameters_by_name(models::ModelTree& model) {
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& item : model.module().named_parameters()) out[item.key()] = item.value();
-  return out;
-}
-
 int64_t pruned_count(int64_t size, double sparsity) {
   return std::min<int64_t>(size, std::llround(sparsity * double(size)));
 }
 
-// A mask keeping all but the positions in `dropped` (flat indices) of a tensor shaped `like`.
-torch::Tensor mask_without(const torch::Tensor& like, const torch::Tensor& dropped) {
-  auto mask = torch::ones({like.numel()}, torch::kBool);
+// A flat mask of `size` keeping all but the positions in `dropped`.
+torch::Tensor mask_without(int64_t size, const torch::Tensor& dropped) {
+  auto mask = torch::ones({size}, torch::kBool);
   if (dropped.numel() > 0) mask.index_fill_(0, dropped, false);
-  return mask.view(like.sizes());
+  return mask;
 }
 
 // Flat indices of the `count` smallest magnitudes, ties in position order.
@@ -96,13 +90,14 @@ Masks magnitude_masks(models::ModelTree& model, const std::vector<std::string>& 
                       double sparsity, PruningScope scope) {
   check_sparsity(sparsity, "sparsity");
   torch::NoGradGuard no_grad;
-  auto params = parameters_by_name(model);
+  auto params = model.state();
   Masks masks;
   if (scope == PruningScope::kPerMatrix) {
     for (const auto& name : names) {
       const auto& w = params.at(name);
       auto magnitudes = w.detach().abs().reshape(-1).to(torch::kFloat32);
-      masks[name] = mask_without(w, smallest(magnitudes, pruned_count(w.numel(), sparsity)));
+      masks[name] = mask_without(w.numel(), smallest(magnitudes, pruned_count(w.numel(), sparsity)))
+                        .view(w.sizes());
     }
     return masks;
   }
@@ -112,9 +107,7 @@ Masks magnitude_masks(models::ModelTree& model, const std::vector<std::string>& 
     all.push_back(params.at(name).detach().abs().reshape(-1).to(torch::kFloat32));
     total += all.back().numel();
   }
-  auto dropped = smallest(torch::cat(all), pruned_count(total, sparsity));
-  auto flags = torch::ones({total}, torch::kBool);
-  if (dropped.numel() > 0) flags.index_fill_(0, dropped, false);
+  auto flags = mask_without(total, smallest(torch::cat(all), pruned_count(total, sparsity)));
   int64_t offset = 0;
   for (const auto& name : names) {
     const auto& w = params.at(name);
@@ -127,20 +120,21 @@ Masks magnitude_masks(models::ModelTree& model, const std::vector<std::string>& 
 Masks random_masks(models::ModelTree& model, const std::vector<std::string>& names,
                    double sparsity, uint64_t seed) {
   check_sparsity(sparsity, "sparsity");
-  auto params = parameters_by_name(model);
+  auto params = model.state();
   auto generator = at::detail::createCPUGenerator(seed);
   Masks masks;
   for (const auto& name : names) {
     const auto& w = params.at(name);
     auto order = torch::randperm(w.numel(), generator, torch::TensorOptions(torch::kLong));
-    masks[name] = mask_without(w, order.slice(0, 0, pruned_count(w.numel(), sparsity)));
+    masks[name] =
+        mask_without(w.numel(), order.slice(0, 0, pruned_count(w.numel(), sparsity))).view(w.sizes());
   }
   return masks;
 }
 
 void apply_masks(models::ModelTree& model, const Masks& masks) {
   torch::NoGradGuard no_grad;
-  auto params = parameters_by_name(model);
+  auto params = model.state();
   for (const auto& [name, mask] : masks) {
     auto it = params.find(name);
     if (it == params.end())
@@ -151,7 +145,7 @@ void apply_masks(models::ModelTree& model, const Masks& masks) {
 
 std::vector<MatrixSparsity> sparsity_table(models::ModelTree& model,
                                            const std::vector<std::string>& names) {
-  auto params = parameters_by_name(model);
+  auto params = model.state();
   std::vector<MatrixSparsity> table;
   for (const auto& name : names) {
     const auto& w = params.at(name);

@@ -96,9 +96,7 @@ void bench_sparse(const SparseBenchOptions& o) {
           const int64_t calls =
               std::clamp<int64_t>(int64_t(o.round_ms / 1000.0 / std::max(once, 1e-7)), 3, 200000);
           auto time_calls = [&](const std::function<void()>& call) {
-            const auto t0 = Clock::now();
-            for (int64_t i = 0; i < calls; ++i) call();
-            return 1e6 * std::chrono::duration<double>(Clock::now() - t0).count() / double(calls);
+            return 1e6 * time_steps(call, /*warmup=*/0, calls) / double(calls);
           };
           time_calls(run_dense);
           time_calls(run_sparse);  // warm-up of both

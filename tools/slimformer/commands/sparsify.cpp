@@ -55,7 +55,6 @@ void register_sparsify(CLI::App& app) {
     common->apply();
     pipeline::SparsifyOptions o;
     o.sparsity = s.get_double("sparsify.sparsity");
-    methods::check_sparsity(o.sparsity, "--sparsity");
     o.gradual = s.get_choice("sparsify.schedule", {"one-shot", "gradual"}) == "gradual";
     o.scope = methods::parse_pruning_scope(s.get_string("prune.scope"), "--scope");
     o.random = s.get_choice("prune.by", {"magnitude", "random"}) == "random";
