@@ -64,7 +64,7 @@ int64_t KeyValueState::bytes() const {
   return int64_t(key_.nbytes() + value_.nbytes());
 }
 
-SoftmaxAttentionImpl::SoftmaxAttentionImpl(const AttentionOptions& options)
+AttentionBaseImpl::AttentionBaseImpl(const AttentionOptions& options)
     : options_(options),
       rotary_([head_dim = head_dim(), theta = options.rotary_theta](int64_t positions,
                                                                     const torch::Device& device) {
@@ -84,19 +84,18 @@ SoftmaxAttentionImpl::SoftmaxAttentionImpl(const AttentionOptions& options)
   k_proj = register_module("k_proj", linear(d, kv_heads() * hd));
   v_proj = register_module("v_proj", linear(d, kv_heads() * hd));
   out_proj = register_module("out_proj", linear(options.num_heads * hd, d));
-  dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
 }
 
-int64_t SoftmaxAttentionImpl::kv_heads() const {
+int64_t AttentionBaseImpl::kv_heads() const {
   return options_.num_kv_heads > 0 ? options_.num_kv_heads : options_.num_heads;
 }
 
-int64_t SoftmaxAttentionImpl::head_dim() const {
+int64_t AttentionBaseImpl::head_dim() const {
   return options_.head_dim > 0 ? options_.head_dim : options_.embed_dim / options_.num_heads;
 }
 
-BlockSpec SoftmaxAttentionImpl::spec() const {
-  return {"softmax_attention",
+BlockSpec AttentionBaseImpl::attention_spec(const std::string& kind) const {
+  return {kind,
           {{"heads", options_.num_heads},
            {"kv_heads", options_.num_kv_heads == options_.num_heads ? 0 : options_.num_kv_heads},
            {"head_dim", head_dim()},
@@ -104,47 +103,69 @@ BlockSpec SoftmaxAttentionImpl::spec() const {
            {"rotary_theta", options_.rotary_theta}}};
 }
 
+torch::Tensor AttentionBaseImpl::split_heads(const torch::Tensor& x, int64_t heads) const {
+  return x.view({x.size(0), x.size(1), heads, x.size(2) / heads}).transpose(1, 2);
+}
+
+AttentionBaseImpl::Heads AttentionBaseImpl::project(const torch::Tensor& x,
+                                                    const BlockContext& context) {
+  Heads heads;
+  if (options_.cross) {
+    heads.q = split_heads(q_proj(x), options_.num_heads);
+    return heads;
+  }
+  // Self-attention projects queries, keys and values of the same input: one product in inference.
+  auto projected = qkv_.forward({q_proj.get(), k_proj.get(), v_proj.get()}, x);
+  heads.q = split_heads(projected[0], options_.num_heads);
+  heads.k = split_heads(projected[1], kv_heads());
+  heads.v = split_heads(projected[2], kv_heads());
+  if (options_.rotary_theta > 0) {
+    torch::Tensor angles = rotary_.rows(context.position, x.size(1), x.device());
+    torch::Tensor cos = angles.select(1, 0).to(x.dtype()), sin = angles.select(1, 1).to(x.dtype());
+    heads.q = apply_rotary(heads.q, cos, sin);
+    heads.k = apply_rotary(heads.k, cos, sin);
+  }
+  return heads;
+}
+
+std::pair<torch::Tensor, torch::Tensor> AttentionBaseImpl::memory_heads(
+    const torch::Tensor& memory) {
+  return {split_heads(k_proj(memory), kv_heads()), split_heads(v_proj(memory), kv_heads())};
+}
+
+torch::Tensor AttentionBaseImpl::merge_heads(const torch::Tensor& heads) {
+  return out_proj(heads.transpose(1, 2).reshape({heads.size(0), heads.size(2), -1}));
+}
+
+SoftmaxAttentionImpl::SoftmaxAttentionImpl(const AttentionOptions& options)
+    : AttentionBaseImpl(options) {
+  dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
+}
+
+BlockSpec SoftmaxAttentionImpl::spec() const { return attention_spec("softmax_attention"); }
+
 std::unique_ptr<BlockState> SoftmaxAttentionImpl::make_state(int64_t max_length) const {
   // Cross-attention keeps the memory's keys and values, whose length the first step sets.
   if (options_.cross) return std::make_unique<KeyValueState>(0, /*from_source=*/true);
   return std::make_unique<KeyValueState>(max_length);
 }
 
-torch::Tensor SoftmaxAttentionImpl::split_heads(const torch::Tensor& x, int64_t heads) const {
-  return x.view({x.size(0), x.size(1), heads, x.size(2) / heads}).transpose(1, 2);
-}
-
 torch::Tensor SoftmaxAttentionImpl::forward(const torch::Tensor& x, const BlockContext& context) {
-  const int64_t batch = x.size(0), length = x.size(1);
-  // Self-attention projects queries, keys and values of the same input: one product in inference.
-  std::vector<torch::Tensor> projected =
-      options_.cross ? std::vector<torch::Tensor>{q_proj(x)}
-                     : qkv_.forward({q_proj.get(), k_proj.get(), v_proj.get()}, x);
-  torch::Tensor q = split_heads(projected[0], options_.num_heads);
+  const int64_t length = x.size(1);
+  auto [q, k, v] = project(x, context);
 
   // Keys and values: from the memory (computed once per sequence when decoding) or from the
   // input (appended to the state one step at a time).
-  torch::Tensor k, v;
   auto* state = static_cast<KeyValueState*>(context.state);
   if (options_.cross) {
     if (state && !state->empty()) {
       k = state->keys(), v = state->values();
     } else {
-      k = split_heads(k_proj(context.memory), kv_heads());
-      v = split_heads(v_proj(context.memory), kv_heads());
+      std::tie(k, v) = memory_heads(context.memory);
       if (state) state->append(k, v);
     }
-  } else {
-    k = split_heads(projected[1], kv_heads());
-    v = split_heads(projected[2], kv_heads());
-    if (options_.rotary_theta > 0) {
-      torch::Tensor angles = rotary_.rows(context.position, length, x.device());
-      torch::Tensor cos = angles.select(1, 0).to(x.dtype()),
-                    sin = angles.select(1, 1).to(x.dtype());
-      q = apply_rotary(q, cos, sin);
-      k = apply_rotary(k, cos, sin);
-    }
-    if (state) std::tie(k, v) = state->append(k, v);
+  } else if (state) {
+    std::tie(k, v) = state->append(k, v);
   }
 
   // Grouped-query attention: each key/value head serves num_heads / kv_heads query heads (the
@@ -166,9 +187,7 @@ torch::Tensor SoftmaxAttentionImpl::forward(const torch::Tensor& x, const BlockC
   }
   torch::Tensor probs = torch::softmax(scores, -1);
   context.tap("attention_probs", probs);
-  torch::Tensor out =
-      torch::matmul(dropout_(probs), v).transpose(1, 2).reshape({batch, length, -1});
-  return out_proj(out);
+  return merge_heads(torch::matmul(dropout_(probs), v));
 }
 
 torch::Tensor causal_mask(int64_t queries, int64_t keys, int64_t past,

@@ -10,6 +10,7 @@
 #include "slimformer/core/error.h"
 #include "slimformer/nn/attention.h"
 #include "slimformer/nn/feed_forward.h"
+#include "slimformer/nn/linear_attention.h"
 
 namespace slimformer::nn {
 
@@ -20,8 +21,8 @@ struct KindEntry {
   BlockFactory factory;
 };
 
-std::shared_ptr<BlockImpl> build_softmax_attention(const BlockSpec& spec, const BlockEnv& env) {
-  SpecReader r(spec, env.where);
+// The options every attention kind reads from its spec, checked (the caller calls r.finish()).
+AttentionOptions read_attention_options(SpecReader& r, const BlockEnv& env) {
   AttentionOptions o;
   o.embed_dim = env.embed_dim;
   o.cross = env.cross;
@@ -32,7 +33,6 @@ std::shared_ptr<BlockImpl> build_softmax_attention(const BlockSpec& spec, const 
   o.head_dim = r.get_int("head_dim", 0);
   o.bias = r.get_bool("bias", o.bias);
   o.rotary_theta = r.get_double("rotary_theta", 0.0);
-  r.finish();
   if (o.num_heads < 1) r.fail("heads", "must be >= 1");
   if (o.head_dim < 0) r.fail("head_dim", "must be >= 0 (0: width / heads)");
   if (o.head_dim == 0 && o.embed_dim % o.num_heads)
@@ -43,7 +43,29 @@ std::shared_ptr<BlockImpl> build_softmax_attention(const BlockSpec& spec, const 
   const int64_t head_dim = o.head_dim > 0 ? o.head_dim : o.embed_dim / o.num_heads;
   if (o.rotary_theta > 0 && head_dim % 2) r.fail("rotary_theta", "needs an even head dimension");
   if (o.cross && o.rotary_theta > 0) r.fail("rotary_theta", "must be 0 for cross-attention");
+  return o;
+}
+
+std::shared_ptr<BlockImpl> build_softmax_attention(const BlockSpec& spec, const BlockEnv& env) {
+  SpecReader r(spec, env.where);
+  AttentionOptions o = read_attention_options(r, env);
+  r.finish();
   return std::make_shared<SoftmaxAttentionImpl>(o);
+}
+
+std::shared_ptr<BlockImpl> build_linear_attention(const BlockSpec& spec, const BlockEnv& env) {
+  SpecReader r(spec, env.where);
+  LinearAttentionOptions o;
+  o.attention = read_attention_options(r, env);
+  o.feature_map = r.get_string("feature_map", o.feature_map);
+  o.feature_dim = r.get_int("feature_dim", o.feature_dim);
+  r.finish();
+  if (!is_feature_map(o.feature_map))
+    r.fail("feature_map", fmt::format("must be one of {}", fmt::join(feature_map_names(), ", ")));
+  if (o.feature_dim < 1) r.fail("feature_dim", "must be >= 1");
+  if (o.feature_map == "rfa" && o.feature_dim < 2)
+    r.fail("feature_dim", "must be >= 2 for rfa (a sine and a cosine per random direction)");
+  return std::make_shared<LinearAttentionImpl>(o);
 }
 
 std::shared_ptr<BlockImpl> build_feed_forward(const BlockSpec& spec, const BlockEnv& env) {
@@ -70,6 +92,7 @@ std::mutex& registry_mutex() {
 std::map<std::string, KindEntry>& registry() {
   static std::map<std::string, KindEntry> kinds = {
       {"softmax_attention", {BlockRole::kAttention, build_softmax_attention}},
+      {"linear_attention", {BlockRole::kAttention, build_linear_attention}},
       {"ffn", {BlockRole::kFeedForward, build_feed_forward}},
   };
   return kinds;

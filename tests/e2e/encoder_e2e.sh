@@ -25,6 +25,22 @@ check "pretrain reads a GLUE pair task's sentences" \
 check "pretrain reads the passages of SQuAD's training articles only" \
   grep -q "corpus: 1646 lines from data/squad/dev-v1.1.json.gz" "$work/ptc.txt"
 
+# Continued pre-training with gradual pruning, then fine-tuning that keeps the zeros.
+"$bin" pretrain --from "$work/pt/best" --train-text "$work/text.txt" --valid-pairs 20 "${tiny[@]}" \
+  --max-steps 2 --validate-every 2 --prune 0.5 --prune-end 1 --prune-every 1 \
+  --output "$work/ptfrom" >"$work/ptfrom.txt" 2>&1
+check "pretrain --from continues an encoder" grep -q "continuing the pre-training of" "$work/ptfrom.txt"
+for keep in keep-zeros no; do
+  flag=(); [ "$keep" = keep-zeros ] && flag=(--keep-zeros)
+  "$bin" finetune "$work/ptfrom/last" --glue WNLI --max-steps 2 --validate-every 2 --warmup-steps 1 \
+    --max-tokens 1024 "${flag[@]}" --output "$work/ft-$keep" >"$work/ft-$keep.txt" 2>&1
+done
+check "finetune --keep-zeros keeps the pruned weights at zero (stored sparse, smaller)" \
+  test "$(stat -c %s "$work/ft-keep-zeros/last/model.safetensors")" -lt \
+  "$(( $(stat -c %s "$work/ft-no/last/model.safetensors") * 9 / 10 ))"
+expect_error "linearize refuses an encoder" 1 "an encoder-only model has no decoder to run as an RNN: linearize converts the attention of translation models and language models" -- \
+  "$bin" linearize "$work/pt/best" --output "$work/x"
+
 ft=(--glue WNLI --max-steps 4 --validate-every 2 --warmup-steps 1 --max-tokens 1024)
 "$bin" finetune models/encoder-base --glue WNLI --max-steps 2 --validate-every 2 --warmup-steps 1 \
   --max-tokens 1024 --output "$work/bundled" >"$work/bundled.txt" 2>&1

@@ -72,6 +72,25 @@ expect_error "an LM is not scored on parallel text" 1 \
   "--src applies to translation models; $work/st is a causal language model (causal_lm)" -- \
   "$bin" importance "$work/st" --src "$work/valid.txt" --ref "$work/valid.txt" --output "$work/x"
 
+# Transformer to RNN: text sampled from the model itself, the conversion, a short fine-tune, the
+# side-by-side table, and generation from the converted model.
+"$bin" generate "$work/st" --samples 6 --temperature 1 --max-new-tokens 60 --seed 3 >"$work/own.txt"
+check "generate --samples writes a line each" test "$(wc -l <"$work/own.txt")" -eq 6
+"$bin" linearize "$work/st" --feature-dim 8 --finetune-steps 2 --train-text "$work/own.txt" \
+  --valid-text "$work/own.txt" --test-text "$work/own.txt" --context 32 --max-tokens 256 \
+  --validate-every 2 --repeats 1 --output "$work/t2r" >"$work/t2r.txt" 2>&1
+check "linearize exits 0" test $? -eq 0
+check "linearize measures the fine-tuned model beside the control" grep -q "^softmax + 2 updates" "$work/t2r.txt"
+check "the converted model records its blocks" grep -q '"linear_attention"' "$work/t2r/finetune/model/config.json"
+"$bin" generate "$work/t2r/finetune/model" --max-new-tokens 20 >"$work/t2r_gen.txt" 2>&1
+check "the converted model generates" test -s "$work/t2r_gen.txt"
+expect_error "linearize: unknown feature map" 1 "--feature-map must be one of t2r, elu, rfa, got 'relu'" -- \
+  "$bin" linearize "$work/st" --feature-map relu --output "$work/x"
+expect_error "linearize: feature size below 1" 1 "--feature-dim must be >= 1, got 0" -- \
+  "$bin" linearize "$work/st" --feature-dim 0 --output "$work/x"
+expect_error "linearize: a pattern that matches no attention" 1 "--sublayers: 'decoder.layers.*.cross_attn' matches no attention sublayer of this model" -- \
+  "$bin" linearize "$work/st" --sublayers 'decoder.layers.*.cross_attn' --finetune-steps 0 --test-text "$work/own.txt" --output "$work/x"
+
 # Errors: one line, exit 1, naming the file or option.
 head -c 100000 "$stories/stories260K.bin" >"$work/cut.bin"
 expect_error "truncated llama2.c file" 1 "cut.bin: truncated: the header (dim 64, hidden_dim 172, 5 layers, vocab 512) needs 1056540 bytes, file has 100000" -- \

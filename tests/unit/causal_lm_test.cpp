@@ -24,36 +24,6 @@ using testing::data_file;
 using testing::expect_user_error;
 using testing::TempDir;
 
-models::TransformerConfig gpt_config() {
-  models::TransformerConfig c;
-  c.model_type = "causal_lm";
-  c.vocab_size = 50;
-  c.d_model = 32;
-  c.encoder_layers = 0;
-  c.decoder_layers = 2;
-  c.decoder_attention_heads = 4;
-  c.decoder_ffn_dim = 64;
-  c.activation_function = "gelu";
-  c.normalize_before = true;
-  c.position_embedding = "learned";
-  c.max_position_embeddings = 64;
-  c.dropout = 0.0;
-  c.scale_embedding = false;
-  return c;
-}
-
-models::TransformerConfig llama_config() {
-  auto c = gpt_config();
-  c.position_embedding = "rotary";
-  c.norm_type = "rms_norm";
-  c.activation_function = "silu";
-  c.ffn_gated = true;
-  c.num_key_value_heads = 2;
-  c.use_bias = false;
-  c.tie_word_embeddings = false;
-  return c;
-}
-
 // Logits of each position computed one token at a time with the cache, after a prompt chunk.
 torch::Tensor cached_logits(models::CausalLMImpl& model, const torch::Tensor& tokens,
                             int64_t prompt) {
@@ -66,7 +36,7 @@ torch::Tensor cached_logits(models::CausalLMImpl& model, const torch::Tensor& to
 
 TEST(CausalLM, CachedDecodingEqualsFullForward) {
   torch::NoGradGuard no_grad;
-  for (const auto& config : {gpt_config(), llama_config()}) {
+  for (const auto& config : {testing::tiny_gpt_config(), testing::tiny_llama_config()}) {
     models::CausalLM model(config);
     model->eval();
     torch::manual_seed(3);
@@ -198,7 +168,7 @@ TEST(Llama2c, RefusesTruncatedAndMismatchedFiles) {
 TEST(CausalLM, CheckpointRoundTripAndTokenizerSizeCheck) {
   TempDir dir;
   auto tokenizer = data::Llama2cTokenizer::load(data_file("stories260K/tok512.bin"));
-  auto config = llama_config();
+  auto config = testing::tiny_llama_config();
   config.vocab_size = 512;
   models::CausalLM model(config);
   model->remove("decoder.layers.1.self_attn");
@@ -228,7 +198,7 @@ TEST(CausalLM, CheckpointRoundTripAndTokenizerSizeCheck) {
 
 TEST(Perplexity, ScoresEveryTokenOnceAndMatchesTheLoss) {
   torch::NoGradGuard no_grad;
-  auto config = gpt_config();
+  auto config = testing::tiny_gpt_config();
   models::CausalLM model(config);
   model->eval();
   std::vector<int64_t> stream;

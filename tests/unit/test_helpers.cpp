@@ -57,4 +57,35 @@ models::TransformerConfig tiny_config(int64_t vocab_size) {
   return c;
 }
 
+
+models::TransformerConfig tiny_gpt_config() {
+  models::TransformerConfig c;
+  c.model_type = "causal_lm";
+  c.vocab_size = 50;
+  c.d_model = 32;
+  c.encoder_layers = 0;
+  c.decoder_layers = 2;
+  c.decoder_attention_heads = 4;
+  c.decoder_ffn_dim = 64;
+  c.activation_function = "gelu";
+  c.normalize_before = true;
+  c.position_embedding = "learned";
+  c.max_position_embeddings = 64;
+  c.dropout = 0.0;
+  c.scale_embedding = false;
+  return c;
+}
+
+models::TransformerConfig tiny_llama_config() {
+  auto c = tiny_gpt_config();
+  c.position_embedding = "rotary";
+  c.norm_type = "rms_norm";
+  c.activation_function = "silu";
+  c.ffn_gated = true;
+  c.num_key_value_heads = 2;
+  c.use_bias = false;
+  c.tie_word_embeddings = false;
+  return c;
+}
+
 }  // namespace slimformer::testing

@@ -35,6 +35,10 @@ const data::Vocab& small_vocab();
 
 // A tiny translation model configuration (2+2 layers, width 32) for fast tests.
 models::TransformerConfig tiny_config(int64_t vocab_size = 400);
+// A tiny GPT-style causal LM (2 pre-norm layers, width 32, learned positions, vocabulary 50).
+models::TransformerConfig tiny_gpt_config();
+// The same as a Llama-style model: rotary positions, RMSNorm, gated SiLU, 2 key/value heads.
+models::TransformerConfig tiny_llama_config();
 
 // Writes `text` to a file and returns its path.
 std::string write_file(const std::filesystem::path& path, const std::string& text);

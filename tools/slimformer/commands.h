@@ -24,6 +24,8 @@ void register_prune_modules(CLI::App& app);
 void register_rewind(CLI::App& app);
 void register_sparsify(CLI::App& app);
 void register_report(CLI::App& app);
+void register_chart(CLI::App& app);
+void register_linearize(CLI::App& app);
 void register_import(CLI::App& app);
 void register_generate(CLI::App& app);
 void register_pretrain(CLI::App& app);
@@ -36,6 +38,8 @@ void add_bench_inference(CLI::App* bench);
 void add_bench_encoder(CLI::App* bench);
 // `bench sparse`, a subcommand of bench.
 void add_bench_sparse(CLI::App* bench);
+// `bench linear`, a subcommand of bench.
+void add_bench_linear(CLI::App* bench);
 // Seconds that `steps` calls of `step` take after `warmup` untimed ones.
 double time_steps(const std::function<void()>& step, int64_t warmup, int64_t steps);
 

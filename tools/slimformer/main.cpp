@@ -43,7 +43,9 @@ int main(int argc, char** argv) {
   tools::register_prune_modules(app);
   tools::register_rewind(app);
   tools::register_sparsify(app);
+  tools::register_linearize(app);
   tools::register_report(app);
+  tools::register_chart(app);
   tools::register_bench(app);
   tools::register_doctor(app);
 

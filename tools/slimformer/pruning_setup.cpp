@@ -5,10 +5,15 @@
 namespace slimformer::tools {
 
 void add_pruning_options(CommandOptions& options, bool with_target, const std::string& prefix) {
-  if (with_target)
+  if (with_target) {
     options.add("prune.sparsity", 0.0,
                 "prune weights by magnitude during the run, gradually up to this sparsity (0: no)",
                 "--prune");
+    options.add("prune.keep_zeros", false,
+                "hold the prunable weights that are zero in the loaded model (a model pruned "
+                "before) at zero through every update",
+                "--keep-zeros");
+  }
   options.add("prune.scope", "per-matrix", "per-matrix thresholds or one global threshold",
               prefix + "scope");
   options.add("prune.by", "magnitude", "magnitude, or random (the control)", prefix + "by");
@@ -51,14 +56,18 @@ methods::PruningSchedule pruning_schedule(const core::Settings& s, double target
 
 void add_pruning_hook(const core::Settings& s, pipeline::TrainingRun& run) {
   const double target = s.get_double("prune.sparsity");
-  if (target == 0.0) return;
+  const bool keep_zeros = s.get_bool("prune.keep_zeros");
+  if (target == 0.0 && !keep_zeros) return;
   auto schedule = pruning_schedule(s, target, run.train.max_steps);
   schedule.check("--prune");
-  spdlog::info("gradual pruning to {:.0f}% sparsity from update {} to {}, every {}",
-               100 * target, schedule.begin, schedule.end, schedule.every);
+  if (keep_zeros) spdlog::info("holding the loaded model's zero weights at zero");
+  if (target > 0)
+    spdlog::info("gradual pruning to {:.0f}% sparsity from update {} to {}, every {}",
+                 100 * target, schedule.begin, schedule.end, schedule.every);
   run.train.hooks.push_back(
-      std::make_shared<methods::GradualPruning>(schedule, matrix_choice(s)));
+      std::make_shared<methods::GradualPruning>(schedule, matrix_choice(s), keep_zeros));
   run.record["prune"] = {{"sparsity", target},
+                         {"keep_zeros", keep_zeros},
                          {"begin", schedule.begin},
                          {"end", schedule.end},
                          {"every", schedule.every},

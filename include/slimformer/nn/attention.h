@@ -54,26 +54,51 @@ class KeyValueState : public BlockState {
   bool from_source_ = false;
 };
 
-class SoftmaxAttentionImpl : public BlockImpl {
+// What every attention kind shares: the query, key, value and output projections (parameters
+// q_proj, k_proj, v_proj, out_proj), grouped-query heads and rotary positions. A kind derives from
+// it and decides how queries meet keys.
+class AttentionBaseImpl : public BlockImpl {
  public:
-  explicit SoftmaxAttentionImpl(const AttentionOptions& options);
-  // Reports "<scope>.attention_probs" [B, heads, T, S] to taps that want it.
-  torch::Tensor forward(const torch::Tensor& x, const BlockContext& context) override;
-  BlockSpec spec() const override;
-  std::unique_ptr<BlockState> make_state(int64_t max_length) const override;
+  explicit AttentionBaseImpl(const AttentionOptions& options);
   const AttentionOptions& options() const { return options_; }
   int64_t kv_heads() const;
   int64_t head_dim() const;
 
   Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
 
+ protected:
+  // [B, heads or kv_heads, T, head_dim] each.
+  struct Heads {
+    torch::Tensor q, k, v;
+  };
+  // Queries of x and, for self-attention, its keys and values (one product in inference), rotated
+  // for positions context.position onward when the block has rotary positions. Cross-attention
+  // leaves k and v undefined: they come from memory_heads, once per sequence when decoding.
+  Heads project(const torch::Tensor& x, const BlockContext& context);
+  std::pair<torch::Tensor, torch::Tensor> memory_heads(const torch::Tensor& memory);
+  // [B, heads, T, head_dim] -> out_proj of [B, T, heads * head_dim].
+  torch::Tensor merge_heads(const torch::Tensor& heads);
+  // The spec of this block as `kind`, with the options every attention kind has.
+  BlockSpec attention_spec(const std::string& kind) const;
+  AttentionOptions options_;
+
  private:
   // [B, T, heads * hd] -> [B, heads, T, hd]
   torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) const;
-  AttentionOptions options_;
-  torch::nn::Dropout dropout_{nullptr};
   JoinedLinears qkv_;     // query, key and value projections in one product (inference)
   PositionTable rotary_;  // cos and sin of the rotary angles, when the block has them
+};
+
+class SoftmaxAttentionImpl : public AttentionBaseImpl {
+ public:
+  explicit SoftmaxAttentionImpl(const AttentionOptions& options);
+  // Reports "<scope>.attention_probs" [B, heads, T, S] to taps that want it.
+  torch::Tensor forward(const torch::Tensor& x, const BlockContext& context) override;
+  BlockSpec spec() const override;
+  std::unique_ptr<BlockState> make_state(int64_t max_length) const override;
+
+ private:
+  torch::nn::Dropout dropout_{nullptr};
 };
 TORCH_MODULE(SoftmaxAttention);
 

@@ -108,6 +108,7 @@ void register_bench(CLI::App& app) {
   add_bench_encoder(cmd);
   add_bench_inference(cmd);
   add_bench_sparse(cmd);
+  add_bench_linear(cmd);
 }
 
 }  // namespace slimformer::tools

@@ -1,5 +1,6 @@
 // slimformer generate: continue a prompt with a causal language model, printing tokens as they
-// come. Greedy by default; --temperature, --top-k and --top-p sample.
+// come. Greedy by default; --temperature, --top-k and --top-p sample; --samples N writes N sampled
+// continuations a line each (a text to fine-tune or evaluate on, drawn from the model itself).
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -18,6 +19,7 @@ void register_generate(CLI::App& app) {
   auto model_dir = std::make_shared<std::string>();
   auto prompt = std::make_shared<std::string>();
   auto options = std::make_shared<eval::GenerateOptions>();
+  auto samples = std::make_shared<int64_t>(1);
   auto common = std::make_shared<CommonOptions>();
   cmd->add_option("model", *model_dir, "checkpoint directory of a causal LM")->required();
   cmd->add_option("--prompt", *prompt, "text to continue (default: start from BOS alone)");
@@ -34,6 +36,11 @@ void register_generate(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--seed", options->seed, "random seed for sampling")->capture_default_str();
+  cmd->add_option("--samples", *samples,
+                  "continuations to write, a line each (sample i uses seed + i; with 1, the text "
+                  "is printed as it grows)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   common->add_to(cmd);
   cmd->callback([=] {
     common->apply();
@@ -43,6 +50,18 @@ void register_generate(CLI::App& app) {
     for (int64_t id : tokenizer.encode(*prompt)) ids.push_back(id);
     auto run = *options;
     run.stop_ids = {tokenizer.bos_id(), tokenizer.eos_id()};
+    if (*samples > 1) {
+      for (int64_t i = 0; i < *samples; ++i) {
+        run.seed = options->seed + static_cast<uint64_t>(i);
+        std::vector<int64_t> out(ids.begin() + 1, ids.end());
+        eval::generate(*ckpt.model, ids, run, [&](int64_t token) { out.push_back(token); });
+        std::string text = tokenizer.decode(out);
+        for (char& c : text)
+          if (c == '\n' || c == '\r') c = ' ';
+        fmt::print("{}\n", text);
+      }
+      return;
+    }
     // Print the text as it grows: decode everything so far and write what is new, so pieces
     // that only make sense together (bytes of one character, a word-start space) come out right.
     std::vector<int64_t> shown(ids.begin() + 1, ids.end());

@@ -31,6 +31,10 @@ void add_pretrain_options(CommandOptions& options) {
   options.add("data.max_length", 128, "tokens per sentence pair, [CLS] and [SEP]s included");
   options.add("data.valid_pairs", 500, "the last N sentence pairs are held out for validation");
   options.add("data.mask_probability", 0.15, "share of tokens chosen for prediction");
+  options.add("model_from", "",
+              "continue pre-training this encoder checkpoint (its architecture, vocabulary and "
+              "weights; the model and vocab options are then unused)",
+              "--from");
   add_new_model_options(options);
   add_trainer_options(options);
   add_distillation_options(options);
@@ -58,6 +62,24 @@ void add_pretrain_options(CommandOptions& options) {
                         {"output", "runs/pretrain"}});
 }
 
+void check_max_length(const core::Settings& s, int64_t max_length,
+                      const models::TransformerConfig& config) {
+  if (max_length > config.max_position_embeddings)
+    s.fail("data.max_length", fmt::format("must be at most model.max_position_embeddings {}",
+                                          config.max_position_embeddings));
+}
+
+// An existing encoder to pre-train further, with its masked-LM head (a fresh one if it has none,
+// e.g. a checkpoint fine-tuned on a task).
+train::LoadedModel continued_encoder(const core::Settings& s, const std::string& from,
+                                     int64_t max_length, const torch::Device& device) {
+  auto ckpt = train::load_encoder(from, device, "mlm", 2);
+  check_max_length(s, max_length, ckpt.model->config());
+  spdlog::info("continuing the pre-training of {}", from);
+  return train::LoadedModel{ckpt.model.ptr(), ckpt.tokenizer, std::move(ckpt.init),
+                            ckpt.init_from_seed, ckpt.record};
+}
+
 }  // namespace
 
 void register_pretrain(CLI::App& app) {
@@ -82,7 +104,9 @@ void register_pretrain(CLI::App& app) {
     pipeline::prepare_output_dir(run.train);
     const auto corpus = pipeline::read_pretrain_corpus(texts);
 
+    const std::string from = s.get_string("model_from");
     auto model = pipeline::resume_or_start(run.train, run.device, [&] {
+      if (!from.empty()) return continued_encoder(s, from, data.max_length, run.device);
       train::LoadedModel fresh;
       fresh.tokenizer = tokenizer_from_settings(s, corpus, out, /*with_mask=*/true);
       auto config = config_from_settings(s, fresh.tokenizer->size(), "encoder");
@@ -91,9 +115,7 @@ void register_pretrain(CLI::App& app) {
       config.bos_token_id = fresh.tokenizer->bos_id();
       config.eos_token_id = fresh.tokenizer->eos_id();
       config.validate("model options");
-      if (data.max_length > config.max_position_embeddings)
-        s.fail("data.max_length", fmt::format("must be at most model.max_position_embeddings {}",
-                                              config.max_position_embeddings));
+      check_max_length(s, data.max_length, config);
       auto typed = models::EncoderModel(config);
       typed->to(run.device);
       fresh.model = typed.ptr();
