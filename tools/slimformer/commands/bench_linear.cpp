@@ -141,10 +141,10 @@ void bench_linear(const LinearBenchOptions& o) {
     settings.push_back(parse_setting(text));
     longest = std::max(longest, settings.back().length + 1);
   }
-  torch::NoGradGuard no_grad;
-  c10::InferenceMode inference;
+  // Built before inference mode: their parameters must stay ordinary tensors.
   auto models = bench_models(o, longest);
   for (auto& m : models) m.model->module().eval();
+  c10::InferenceMode inference;
   for (const auto& s : settings) {
     for (int64_t round = 0; round < o.rounds; ++round) {
       for (auto& m : models) {
