@@ -23,13 +23,16 @@ steps=${PRETRAIN_STEPS:-300}
 prune_end=$((steps / 3))
 mkdir -p "$out"
 
-# Runs a command unless its output directory already holds a finished run.
+# Runs a command unless its output directory already holds a finished run; an interrupted run
+# resumes from its last checkpoint (or starts over if it had none).
 run_once() {
   local dir=$1 log=$2
   shift 2
   if [ -f "$dir/results.json" ]; then return; fi
-  echo "$(date +%T) $*" >&2
-  "$@" >"$log" 2>&1 || { echo "failed: $* (see $log)" >&2; exit 1; }
+  local resume=()
+  if [ -d "$dir/last" ]; then resume=(--resume); elif [ -d "$dir" ]; then rm -r "$dir"; fi
+  echo "$(date +%T) $* ${resume[*]}" >&2
+  "$@" "${resume[@]}" >>"$log" 2>&1 || { echo "failed: $* (see $log)" >&2; exit 1; }
 }
 
 pretrain() {  # NAME SPARSITY [pruning flags]

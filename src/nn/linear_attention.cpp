@@ -1,7 +1,5 @@
 #include "slimformer/nn/linear_attention.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
 

@@ -84,6 +84,11 @@ check "linearize measures the fine-tuned model beside the control" grep -q "^sof
 check "the converted model records its blocks" grep -q '"linear_attention"' "$work/t2r/finetune/model/config.json"
 "$bin" generate "$work/t2r/finetune/model" --max-new-tokens 20 >"$work/t2r_gen.txt" 2>&1
 check "the converted model generates" test -s "$work/t2r_gen.txt"
+"$bin" linearize "$work/st" --feature-map elu --attention-only --control=false --finetune-steps 1 \
+  --train-text "$work/own.txt" --valid-text "$work/own.txt" --test-text "$work/own.txt" \
+  --context 32 --max-tokens 256 --repeats 1 --output "$work/t2r-attn" >"$work/t2r-attn.txt" 2>&1
+check "linearize --attention-only fine-tunes the converted attention alone" \
+  grep -q "(attention only)" "$work/t2r-attn/report.html"
 expect_error "linearize: unknown feature map" 1 "--feature-map must be one of t2r, elu, rfa, got 'relu'" -- \
   "$bin" linearize "$work/st" --feature-map relu --output "$work/x"
 expect_error "linearize: feature size below 1" 1 "--feature-dim must be >= 1, got 0" -- \
