@@ -117,5 +117,14 @@ expect_error "sparsify refuses an unknown matrix" 1 "--matrices decoder.*.fnn: m
 expect_error "gradual pruning needs fine-tuning" 1 "--prune-schedule gradual prunes while fine-tuning" -- \
   "$bin" sparsify "$src/models/multi30k-base" --prune-schedule gradual --output "$work/s3"
 
+printf 'sparsity\tpruned\tscore\n0\tmagnitude\t80\n0.5\tmagnitude\t75\n0.5\trandom\t60\n' >"$work/table.tsv"
+"$bin" chart "$work/table.tsv" --x sparsity --y score --group pruned --output "$work/chart.svg" >/dev/null
+check "chart draws a line per group" test "$(grep -c '<polyline' "$work/chart.svg")" -eq 2
+expect_error "chart refuses an unknown column" 1 "--y: no column 'acc' in $work/table.tsv (columns: sparsity, pruned, score)" -- \
+  "$bin" chart "$work/table.tsv" --x sparsity --y acc --output "$work/x.svg"
+printf 'a\tb\n1\tx\n' >"$work/bad.tsv"
+expect_error "chart refuses a cell that is not a number" 1 "bad.tsv line 2, column 'b': 'x' is not a number" -- \
+  "$bin" chart "$work/bad.tsv" --x a --y b --output "$work/x.svg"
+
 echo "$failures failed"
 [[ $failures -eq 0 ]]
