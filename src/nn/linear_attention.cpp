@@ -18,24 +18,21 @@ bool is_feature_map(const std::string& name) {
 }
 
 void RecurrentState::add(const torch::Tensor& key_features, const torch::Tensor& values) {
-  torch::Tensor sums = torch::matmul(key_features.transpose(-2, -1), values);
-  torch::Tensor normalizer = key_features.sum(-2);
-  if (empty()) {
-    sums_ = sums, normalizer_ = normalizer;
-  } else {
-    sums_.add_(sums), normalizer_.add_(normalizer);
-  }
+  // phi(k)^T [v | 1]: the sums and, in the last column, the normalizer, in one product.
+  torch::Tensor sums =
+      torch::matmul(key_features.transpose(-2, -1), torch::constant_pad_nd(values, {0, 1}, 1.0));
+  if (empty())
+    sums_ = sums;
+  else
+    sums_.add_(sums);
 }
 
 void RecurrentState::reorder(const torch::Tensor& order, Reorder scope) {
   if (empty() || (from_source_ && scope == Reorder::kWithinSource)) return;
   sums_ = sums_.index_select(0, order);
-  normalizer_ = normalizer_.index_select(0, order);
 }
 
-int64_t RecurrentState::bytes() const {
-  return empty() ? 0 : int64_t(sums_.nbytes() + normalizer_.nbytes());
-}
+int64_t RecurrentState::bytes() const { return empty() ? 0 : int64_t(sums_.nbytes()); }
 
 FeatureMapImpl::FeatureMapImpl(std::string name, int64_t kv_heads, int64_t head_dim,
                                int64_t feature_dim)
@@ -75,18 +72,19 @@ torch::Tensor FeatureMapImpl::per_head(const torch::Tensor& t, int64_t x_dim,
   return t.view(shape);
 }
 
-torch::Tensor FeatureMapImpl::forward(const torch::Tensor& x) const {
+torch::Tensor FeatureMapImpl::forward(const torch::Tensor& x, double scale) const {
   if (name_ == "elu") return torch::elu(x) + 1;
   if (name_ == "t2r") {
     torch::Tensor projected = torch::matmul(x, per_head(weight, x.dim(), 2).transpose(-2, -1));
-    return torch::relu(projected + per_head(bias, x.dim(), 2).unsqueeze(-2));
+    // relu(scale * W x + b), the scale folded into the bias addition.
+    return torch::relu(torch::add(per_head(bias, x.dim(), 2).unsqueeze(-2), projected, scale));
   }
   // rfa: Fourier features of the unit vector: exp(u.w) up to a factor per vector, which the
   // normalizer cancels.
   torch::Tensor unit = x / (x.norm(2, -1, true) + 1e-3);
   torch::Tensor angles = torch::matmul(unit, per_head(weight, x.dim(), 2).transpose(-2, -1));
-  const double scale = 1.0 / std::sqrt(double(weight.size(1)));
-  return torch::cat({torch::sin(angles), torch::cos(angles)}, -1) * scale;
+  const double amplitude = 1.0 / std::sqrt(double(weight.size(1)));
+  return torch::cat({torch::sin(angles), torch::cos(angles)}, -1) * amplitude;
 }
 
 LinearAttentionImpl::LinearAttentionImpl(const LinearAttentionOptions& options)
@@ -112,8 +110,9 @@ namespace {
 // group, T].
 std::pair<torch::Tensor, torch::Tensor> attend_sums(const torch::Tensor& q_features,
                                                     const RecurrentState& state) {
-  return {torch::matmul(q_features, state.sums().unsqueeze(2)),
-          torch::matmul(q_features, state.normalizer().unsqueeze(2).unsqueeze(-1)).squeeze(-1)};
+  torch::Tensor both = torch::matmul(q_features, state.sums_and_normalizer().unsqueeze(2));
+  const int64_t head_dim = both.size(-1) - 1;
+  return {both.narrow(-1, 0, head_dim), both.select(-1, head_dim)};
 }
 
 // A key padding mask [B, 1, 1, S] as [B, 1, S, 1], to zero padded keys' features.
@@ -161,10 +160,9 @@ torch::Tensor LinearAttentionImpl::forward(const torch::Tensor& x, const BlockCo
   if (options_.cross && (!state || state->empty())) std::tie(k, v) = memory_heads(context.memory);
 
   // Queries grouped by their key/value head: [B, kv_heads, group, T, head_dim]. The learned map
-  // reads queries scaled as softmax scaled its dot products.
+  // reads queries scaled as softmax scaled its dot products (the fixed maps ignore the scale).
   q = q.reshape({batch, kv_heads(), group, length, head_dim()});
-  if (linear_options_.feature_map == "t2r") q = q / std::sqrt(double(head_dim()));
-  torch::Tensor q_features = feature_map(q);
+  torch::Tensor q_features = feature_map(q, 1.0 / std::sqrt(double(head_dim())));
   torch::Tensor k_features = k.defined() ? feature_map(k) : torch::Tensor();
   const torch::Tensor& mask = options_.cross ? context.memory_mask : context.self_mask;
   const double eps = linear_options_.eps;

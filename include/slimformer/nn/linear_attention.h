@@ -33,8 +33,8 @@ bool is_feature_map(const std::string& name);
 class FeatureMapImpl : public torch::nn::Module, public Initializable {
  public:
   FeatureMapImpl(std::string name, int64_t kv_heads, int64_t head_dim, int64_t feature_dim);
-  // x [B, kv_heads, ..., head_dim] -> [B, kv_heads, ..., features()].
-  torch::Tensor forward(const torch::Tensor& x) const;
+  // x [B, kv_heads, ..., head_dim] -> [B, kv_heads, ..., features()]; t2r reads x * `scale`.
+  torch::Tensor forward(const torch::Tensor& x, double scale = 1.0) const;
   // t2r: uniform in +-1/sqrt(head_dim), as a linear layer from head_dim; rfa: N(0, 1).
   void reset_parameters() override;
   const std::string& name() const { return name_; }
@@ -73,13 +73,16 @@ class RecurrentState : public BlockState {
   // Adds the keys' features and values of new steps ([B, kv_heads, T, features], [B, kv_heads,
   // T, head_dim]).
   void add(const torch::Tensor& key_features, const torch::Tensor& values);
-  const torch::Tensor& sums() const { return sums_; }           // S
-  const torch::Tensor& normalizer() const { return normalizer_; }  // z
+  // [S | z]: the sums with the normalizer as one more column, [B, kv_heads, features,
+  // head_dim + 1], so that one product of a query's features gives numerator and normalizer.
+  const torch::Tensor& sums_and_normalizer() const { return sums_; }
+  torch::Tensor sums() const { return sums_.narrow(-1, 0, sums_.size(-1) - 1); }    // S
+  torch::Tensor normalizer() const { return sums_.select(-1, sums_.size(-1) - 1); }  // z
   void reorder(const torch::Tensor& order, Reorder scope) override;
   int64_t bytes() const override;
 
  private:
-  torch::Tensor sums_, normalizer_;
+  torch::Tensor sums_;
   bool from_source_ = false;
 };
 
