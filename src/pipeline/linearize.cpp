@@ -51,22 +51,18 @@ LinearizeOutcome linearize_model(const SurgeryRun& run, const LinearizeRunOption
                                     {"linear, converted", converted}};
   if (options.finetune_steps > 0) {
     const std::string budget = fmt::format("{} updates", options.finetune_steps);
+    // Attention-only trains the converted sublayers' projections and maps; the control trains
+    // the same sublayers' projections of the softmax model (it has no maps).
     TrainingRun finetune = run.finetune;
     if (options.attention_only)
       finetune = training_only(finetune, methods::attention_only_parameters(outcome.converted));
     outcome.model = finetune_to_model(converted, run.out / "finetune", options.finetune_steps,
                                       run.data, finetune);
     models.push_back({"linear + " + budget, outcome.model});
-    if (options.control) {
-      // The same budget for the softmax model, training the same sublayers' projections when
-      // attention-only (the maps are the converted model's alone).
-      TrainingRun control = run.finetune;
-      if (options.attention_only)
-        control = training_only(control, methods::attention_only_parameters(outcome.converted));
+    if (options.control)
       models.push_back({"softmax + " + budget,
                         finetune_to_model(run.model_dir, run.out / "continued",
-                                          options.finetune_steps, run.data, control)});
-    }
+                                          options.finetune_steps, run.data, finetune)});
   }
   outcome.measured = measure_models(models, run.measure);
   return outcome;

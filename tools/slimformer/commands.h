@@ -42,5 +42,9 @@ void add_bench_sparse(CLI::App* bench);
 void add_bench_linear(CLI::App* bench);
 // Seconds that `steps` calls of `step` take after `warmup` untimed ones.
 double time_steps(const std::function<void()>& step, int64_t warmup, int64_t steps);
+// "AxB" as two integers, both >= 1 (a matrix shape, a batch and a length); a UserError naming
+// `option` and showing the `form` and an `example` ("ROWSxCOLS", "3072x768") otherwise.
+std::pair<int64_t, int64_t> parse_pair(const std::string& text, const std::string& option,
+                                       const std::string& form, const std::string& example);
 
 }  // namespace slimformer::tools

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <set>
+
 #include "slimformer/core/error.h"
 #include "slimformer/core/glob.h"
 #include "slimformer/nn/linear_attention.h"
@@ -32,10 +34,8 @@ std::vector<std::string> attention_sublayers_to_linearize(models::ModelTree& mod
                                                           const LinearizeOptions& options) {
   check_has_decoder(model.config());
   const std::vector<std::string> patterns =
-      options.sublayers.empty()
-          ? std::vector<std::string>{"decoder.**"}
-          : options.sublayers;
-  std::vector<std::string> paths;
+      options.sublayers.empty() ? std::vector<std::string>{"decoder.**"} : options.sublayers;
+  std::set<std::string> chosen;
   for (const auto& pattern : patterns) {
     bool matched = false;
     for (const auto& sublayer : model.sublayers()) {
@@ -50,8 +50,7 @@ std::vector<std::string> attention_sublayers_to_linearize(models::ModelTree& mod
       if (kind != "softmax_attention")
         throw core::UserError(fmt::format("--sublayers: {} is {}, not softmax attention",
                                           sublayer->path(), kind));
-      if (std::find(paths.begin(), paths.end(), sublayer->path()) == paths.end())
-        paths.push_back(sublayer->path());
+      chosen.insert(sublayer->path());
     }
     if (!matched)
       throw core::UserError(
@@ -60,8 +59,7 @@ std::vector<std::string> attention_sublayers_to_linearize(models::ModelTree& mod
   // In forward order, whatever the order of the patterns.
   std::vector<std::string> ordered;
   for (const auto& sublayer : model.sublayers())
-    if (std::find(paths.begin(), paths.end(), sublayer->path()) != paths.end())
-      ordered.push_back(sublayer->path());
+    if (chosen.contains(sublayer->path())) ordered.push_back(sublayer->path());
   return ordered;
 }
 

@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "options.h"
+#include "slimformer/core/error.h"
 #include "slimformer/core/runtime.h"
 #include "slimformer/models/seq2seq.h"
 #include "slimformer/train/loss.h"
@@ -72,6 +73,21 @@ void bench_train(const TrainBenchOptions& o, const CommonOptions& common) {
 }
 
 }  // namespace
+
+std::pair<int64_t, int64_t> parse_pair(const std::string& text, const std::string& option,
+                                       const std::string& form, const std::string& example) {
+  const auto x = text.find('x');
+  try {
+    if (x != std::string::npos) {
+      std::pair<int64_t, int64_t> pair{std::stoll(text.substr(0, x)),
+                                       std::stoll(text.substr(x + 1))};
+      if (pair.first >= 1 && pair.second >= 1) return pair;
+    }
+  } catch (const std::exception&) {
+  }
+  throw core::UserError(fmt::format("{} {}: expected {} with both >= 1, e.g. {}", option, text,
+                                    form, example));
+}
 
 double time_steps(const std::function<void()>& step, int64_t warmup, int64_t steps) {
   for (int64_t i = 0; i < warmup; ++i) step();

@@ -40,19 +40,6 @@ struct Setting {
   int64_t batch, length;
 };
 
-Setting parse_setting(const std::string& text) {
-  const auto x = text.find('x');
-  try {
-    if (x != std::string::npos) {
-      Setting s{std::stoll(text.substr(0, x)), std::stoll(text.substr(x + 1))};
-      if (s.batch >= 1 && s.length >= 1) return s;
-    }
-  } catch (const std::exception&) {
-  }
-  throw core::UserError(
-      fmt::format("--settings {}: expected BATCHxLENGTH with both >= 1, e.g. 64x512", text));
-}
-
 struct BenchModel {
   std::string name;
   std::shared_ptr<models::ModelTree> model;
@@ -138,7 +125,8 @@ void bench_linear(const LinearBenchOptions& o) {
   std::vector<Setting> settings;
   int64_t longest = 2;
   for (const auto& text : o.settings) {
-    settings.push_back(parse_setting(text));
+    const auto [batch, length] = parse_pair(text, "--settings", "BATCHxLENGTH", "64x512");
+    settings.push_back({batch, length});
     longest = std::max(longest, settings.back().length + 1);
   }
   // Built before inference mode: their parameters must stay ordinary tensors.

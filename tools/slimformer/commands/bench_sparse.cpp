@@ -29,16 +29,6 @@ struct SparseBenchOptions {
   int64_t cold_mb = 256;     // dense bytes in the ring of copies for "cold"
 };
 
-std::pair<int64_t, int64_t> parse_shape(const std::string& shape) {
-  const auto x = shape.find('x');
-  try {
-    if (x != std::string::npos)
-      return {std::stoll(shape.substr(0, x)), std::stoll(shape.substr(x + 1))};
-  } catch (const std::exception&) {
-  }
-  throw core::UserError(fmt::format("--shapes {}: expected ROWSxCOLS, e.g. 3072x768", shape));
-}
-
 // Magnitude pruning of a random matrix: the smallest |w| set to zero.
 torch::Tensor pruned_matrix(int64_t rows, int64_t cols, double sparsity) {
   auto w = torch::randn({rows, cols}) / std::sqrt(double(cols));
@@ -61,7 +51,7 @@ void bench_sparse(const SparseBenchOptions& o) {
   using Clock = std::chrono::steady_clock;
   torch::manual_seed(0);
   for (const auto& shape : o.shapes) {
-    const auto [rows, cols] = parse_shape(shape);
+    const auto [rows, cols] = parse_pair(shape, "--shapes", "ROWSxCOLS", "3072x768");
     for (double sparsity : o.sparsities) {
       if (sparsity < 0 || sparsity >= 1)
         throw core::UserError(fmt::format("--sparsities {}: must be in [0, 1)", sparsity));

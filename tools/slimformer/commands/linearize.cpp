@@ -23,7 +23,7 @@ void register_linearize(CLI::App& app) {
   options->add_positional("model", "model", "checkpoint directory (translation model or LM)");
   options->add("linearize.sublayers", "",
                "attention sublayers to convert, path patterns (comma-separated; default: every "
-               "attention of the decoder, 'decoder.layers.*.self_attn,decoder.layers.*.cross_attn')",
+               "attention of the decoder, 'decoder.**'; e.g. 'decoder.layers.*.self_attn')",
                "--sublayers");
   options->add("linearize.feature_map", "t2r",
                "t2r (learned relu(Wx+b)), elu (elu(x)+1) or rfa (random Fourier features)",
