@@ -8,6 +8,7 @@ packages=(
   libtorch-dev libopenblas0-pthread libopenblas-pthread-dev
   libsentencepiece-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  liblmdb-dev libcpp-httplib-dev curl jq
 )
 # The PyTorch peer benchmarks need Debian's python3-torch; only `make bench` asks for it.
 if [[ "${SLIMFORMER_SETUP_PEERS:-0}" == 1 ]]; then packages+=(python3-torch); fi

@@ -111,6 +111,23 @@ SquadPassage split_passage(const std::string& context, const Tokenizer& tokenize
   return p;
 }
 
+std::vector<std::pair<int64_t, int64_t>> passage_windows(int64_t passage_tokens, int64_t room,
+                                                         int64_t doc_stride) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (int64_t start = 0; start < passage_tokens;) {
+    const int64_t length = std::min(room, passage_tokens - start);
+    out.emplace_back(start, length);
+    if (start + length >= passage_tokens) break;
+    start += std::min(length, doc_stride);
+  }
+  return out;
+}
+
+int64_t passage_room(const SquadWindowOptions& options, int64_t question_tokens) {
+  return options.max_length - 3 -
+         (options.question_independent ? options.max_query_length : question_tokens);
+}
+
 SquadFeatures make_squad_windows(const SquadDataset& dataset, const Tokenizer& tokenizer,
                                  const SquadWindowOptions& options) {
   if (options.max_query_length < 1 || options.doc_stride < 1)
@@ -146,13 +163,13 @@ SquadFeatures make_squad_windows(const SquadDataset& dataset, const Tokenizer& t
         auto query = tokenizer.encode(q.question);
         if (int64_t(query.size()) > options.max_query_length)
           query.resize(options.max_query_length);
-        const int64_t room = options.max_length - int64_t(query.size()) - 3;
+        const int64_t room = passage_room(options, int64_t(query.size()));
         const size_t first_window = f.windows.size();
-        for (int64_t start = 0; start < n;) {
+        for (auto [start, length] : passage_windows(n, room, options.doc_stride)) {
           SquadWindow w;
           w.question = question;
           w.passage_offset = start;
-          w.length = std::min(room, n - start);
+          w.length = length;
           w.input_offset = int64_t(query.size()) + 2;
           auto& in = w.input;
           in.tokens.push_back(tokenizer.bos_id());
@@ -168,8 +185,6 @@ SquadFeatures make_squad_windows(const SquadDataset& dataset, const Tokenizer& t
             w.end = w.input_offset + ref.answer_last - start;
           }
           f.windows.push_back(std::move(w));
-          if (start + f.windows.back().length >= n) break;
-          start += std::min(f.windows.back().length, options.doc_stride);
         }
         mark_max_context(f.windows, first_window);
       }

@@ -26,6 +26,18 @@ models::SpanLogits window_logits(models::EncoderModelImpl& model, const data::Sq
   return logits;
 }
 
+void choose_span(const data::SquadWindow& w, const float* start, const float* end,
+                 int64_t max_answer_length, SpanChoice& best) {
+  for (int64_t i = 0; i < w.length; ++i) {
+    if (!w.max_context[i]) continue;
+    const int64_t last = std::min(w.length, i + max_answer_length);
+    for (int64_t j = i; j < last; ++j) {
+      const double score = start[w.input_offset + i] + end[w.input_offset + j];
+      if (score > best.score) best = {score, w.passage_offset + i, w.passage_offset + j};
+    }
+  }
+}
+
 std::map<std::string, std::string> predict_squad(models::EncoderModelImpl& model,
                                                  const data::SquadFeatures& features,
                                                  const data::Tokenizer& tokenizer,
@@ -33,11 +45,7 @@ std::map<std::string, std::string> predict_squad(models::EncoderModelImpl& model
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
-  struct Best {
-    double score = -1e30;
-    int64_t first = -1, last = -1;
-  };
-  std::vector<Best> best(features.questions.size());
+  std::vector<SpanChoice> best(features.questions.size());
   for (const auto& indices :
        data::batch_by_tokens(window_lengths(features), options.max_tokens, false, 0)) {
     auto logits = window_logits(model, features, indices, options.device);
@@ -46,15 +54,7 @@ std::map<std::string, std::string> predict_squad(models::EncoderModelImpl& model
     auto s = starts.accessor<float, 2>(), e = ends.accessor<float, 2>();
     for (size_t r = 0; r < indices.size(); ++r) {
       const auto& w = features.windows[indices[r]];
-      Best& b = best[w.question];
-      for (int64_t i = 0; i < w.length; ++i) {
-        if (!w.max_context[i]) continue;
-        const int64_t last = std::min(w.length, i + options.max_answer_length);
-        for (int64_t j = i; j < last; ++j) {
-          const double score = s[r][w.input_offset + i] + e[r][w.input_offset + j];
-          if (score > b.score) b = {score, w.passage_offset + i, w.passage_offset + j};
-        }
-      }
+      choose_span(w, &s[r][0], &e[r][0], options.max_answer_length, best[w.question]);
     }
   }
   model.train(was_training);

@@ -51,6 +51,19 @@ torch::Tensor EncoderModelImpl::padding_mask(const torch::Tensor& tokens) const 
   return tokens.eq(config_.pad_token_id).unsqueeze(1).unsqueeze(1);
 }
 
+torch::Tensor EncoderModelImpl::segment_mask(const torch::Tensor& tokens,
+                                             const torch::Tensor& segments) const {
+  torch::Tensor across = segments.unsqueeze(2).ne(segments.unsqueeze(1)).unsqueeze(1);
+  return across.logical_or(padding_mask(tokens));
+}
+
+void EncoderModelImpl::set_separate_layers(int64_t k) {
+  if (k < 0 || k > config_.encoder_layers)
+    throw core::UserError(fmt::format("separate_layers {} is outside [0, {}], the encoder's layers", k,
+                                      config_.encoder_layers));
+  config_.separate_layers = k;
+}
+
 torch::Tensor EncoderModelImpl::run_layers(const torch::Tensor& hidden, const torch::Tensor& mask,
                                            int64_t begin, int64_t end, int64_t position,
                                            nn::Taps* taps) {
@@ -65,7 +78,10 @@ torch::Tensor EncoderModelImpl::encode(const torch::Tensor& tokens, const torch:
                                        nn::Taps* taps) {
   torch::Tensor x = embed(tokens, segments);
   if (taps && taps->wants("encoder.embeddings")) taps->put("encoder.embeddings", x);
-  return run_layers(x, padding_mask(tokens), 0, -1, 0, taps);
+  const int64_t k = config_.separate_layers;
+  if (k == 0 || !segments.defined()) return run_layers(x, padding_mask(tokens), 0, -1, 0, taps);
+  x = run_layers(x, segment_mask(tokens, segments), 0, k, 0, taps);
+  return run_layers(x, padding_mask(tokens), k, -1, 0, taps);
 }
 
 void EncoderModelImpl::require_head(const char* head) const {

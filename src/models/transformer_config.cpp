@@ -89,6 +89,11 @@ void TransformerConfig::validate(const std::string& source) const {
     if (encoder_head != "mlm" && encoder_head != "classification" && encoder_head != "span")
       fail("encoder_head", "must be mlm, classification or span", encoder_head);
     if (num_labels < 1) fail("num_labels", "must be >= 1", num_labels);
+    if (separate_layers < 0 || separate_layers > encoder_layers)
+      fail("separate_layers", fmt::format("must be in [0, encoder_layers {}]", encoder_layers),
+           separate_layers);
+  } else if (separate_layers != 0) {
+    fail("separate_layers", "applies to encoders only (must be 0)", separate_layers);
   } else if (decoder_layers < 1) {
     fail("decoder_layers", "must be >= 1", decoder_layers);
   }

@@ -14,6 +14,7 @@ nlohmann::json squad_options_json(const SquadRunOptions& o) {
           {"max_length", o.windows.max_length},
           {"doc_stride", o.windows.doc_stride},
           {"max_query_length", o.windows.max_query_length},
+          {"question_independent", o.windows.question_independent},
           {"max_answer_length", o.max_answer_length}};
 }
 
@@ -52,6 +53,8 @@ SquadRunOptions squad_options_of_run(const nlohmann::json& record,
       std::min(recorded.value("max_length", o.windows.max_length), model.max_position_embeddings);
   o.windows.doc_stride = recorded.value("doc_stride", o.windows.doc_stride);
   o.windows.max_query_length = recorded.value("max_query_length", o.windows.max_query_length);
+  o.windows.question_independent =
+      recorded.value("question_independent", o.windows.question_independent);
   o.max_answer_length = recorded.value("max_answer_length", o.max_answer_length);
   return o;
 }

@@ -104,6 +104,29 @@ TEST(SquadWindows, GoldAnswersSurviveAlignmentToSubwords) {
   }
 }
 
+TEST(SquadWindows, QuestionIndependentWindowsAreThePassages) {
+  auto tokenizer = bundled_tokenizer();
+  data::SquadWindowOptions options{64, 16, 16};
+  options.question_independent = true;
+  auto f = data::make_squad_windows(first_articles(1), *tokenizer, options);
+  // Every question about a passage gets the same windows, whatever its length.
+  std::map<int64_t, std::vector<std::pair<int64_t, int64_t>>> spans;
+  std::map<int64_t, std::vector<std::pair<int64_t, int64_t>>> first;
+  int64_t last_question = -1;
+  for (const auto& w : f.windows) {
+    const int64_t passage = f.questions[w.question].passage;
+    if (w.question != last_question) spans[passage].clear(), last_question = w.question;
+    spans[passage].emplace_back(w.passage_offset, w.length);
+    EXPECT_LE(w.length, options.max_length - options.max_query_length - 3);
+    if (!first.count(passage) || first[passage].size() < spans[passage].size())
+      first[passage] = spans[passage];
+    else
+      EXPECT_EQ(spans[passage].back(), first[passage][spans[passage].size() - 1]);
+  }
+  const auto& p = f.passages[0];
+  EXPECT_EQ(first[0], data::passage_windows(int64_t(p.tokens.size()), 64 - 16 - 3, 16));
+}
+
 TEST(SquadWindows, RefuseALengthWithNoRoomForThePassage) {
   auto tokenizer = bundled_tokenizer();
   expect_user_error(

@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
   tools::register_rewind(app);
   tools::register_sparsify(app);
   tools::register_linearize(app);
+  tools::register_decompose(app);
+  tools::register_cache(app);
+  tools::register_serve(app);
   tools::register_report(app);
   tools::register_chart(app);
   tools::register_bench(app);

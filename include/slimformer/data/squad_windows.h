@@ -18,6 +18,10 @@ struct SquadWindowOptions {
   int64_t max_length = 128;       // tokens per window, [CLS] and [SEP]s included
   int64_t doc_stride = 64;        // passage tokens between the starts of consecutive windows
   int64_t max_query_length = 32;  // longer questions are cut
+  // Windows that depend on the passage alone: room for a question of max_query_length whatever
+  // the question's length, so every question about a passage gets the same passage windows (what
+  // a cache of passage states needs). Off: a short question leaves more room, as BERT's code.
+  bool question_independent = false;
 };
 
 // One paragraph split into words and sub-word tokens.
@@ -53,6 +57,14 @@ struct SquadFeatures {
   std::vector<SquadQuestionRef> questions;
   std::vector<SquadWindow> windows;
 };
+
+// The passage windows of a passage of `passage_tokens` tokens, `room` tokens each at most, starting
+// doc_stride tokens apart (less when a window is shorter): (first token, length) pairs.
+std::vector<std::pair<int64_t, int64_t>> passage_windows(int64_t passage_tokens, int64_t room,
+                                                         int64_t doc_stride);
+// Passage tokens per window after a question of `question_tokens` (question_independent: of
+// max_query_length).
+int64_t passage_room(const SquadWindowOptions& options, int64_t question_tokens);
 
 // A UserError names the option when max_length leaves no room for the passage.
 SquadFeatures make_squad_windows(const SquadDataset& dataset, const Tokenizer& tokenizer,

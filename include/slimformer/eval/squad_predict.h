@@ -28,6 +28,18 @@ models::SpanLogits window_logits(models::EncoderModelImpl& model,
                                  const std::vector<int64_t>& indices, const torch::Device& device,
                                  torch::Tensor* tokens_out = nullptr, nn::Taps* taps = nullptr);
 
+// The best span found so far for one question, in passage tokens (inclusive).
+struct SpanChoice {
+  double score = -1e30;
+  int64_t first = -1, last = -1;
+};
+
+// Updates `best` with the spans of window `w` whose start and end logits (indexed by input
+// position) are `start` and `end`: spans of at most max_answer_length tokens starting at a token
+// scored in its best-context window.
+void choose_span(const data::SquadWindow& w, const float* start, const float* end,
+                 int64_t max_answer_length, SpanChoice& best);
+
 // Answer text per question id from a span-QA encoder.
 std::map<std::string, std::string> predict_squad(models::EncoderModelImpl& model,
                                                  const data::SquadFeatures& features,

@@ -5,6 +5,9 @@
 // encoder_head: masked-LM (dense, GELU, LayerNorm, then the tied token embeddings plus a bias),
 // sequence classification or regression (on the pooled first token), or extractive span QA
 // (start and end logits per token).
+// Decomposed (config.separate_layers = k > 0, DeFormer, Cao et al. 2020): layers below k run on
+// each segment alone, attention never crossing a segment boundary, and layers k and above on the
+// pair, so a passage's layer-k states do not depend on the question it comes with.
 #pragma once
 
 #include <torch/torch.h>
@@ -36,6 +39,9 @@ class EncoderModelImpl : public torch::nn::Module, public ModelTree {
   torch::Tensor embed(const torch::Tensor& tokens, const torch::Tensor& segments = {},
                       int64_t start = 0);
   // the attention mask of a token batch (true at padding), [B, 1, 1, S];
+  // the mask of the layers below separate_layers: also true between tokens of different
+  // segments, [B, 1, S, S];
+  torch::Tensor segment_mask(const torch::Tensor& tokens, const torch::Tensor& segments) const;
   torch::Tensor padding_mask(const torch::Tensor& tokens) const;
   // layers [begin, end) (end -1: to the last) on hidden states whose first token sits at
   // `position`.
@@ -47,6 +53,9 @@ class EncoderModelImpl : public torch::nn::Module, public ModelTree {
   // Class logits, or the regression score when num_labels is 1: [B, num_labels].
   torch::Tensor classify(const torch::Tensor& hidden);
   SpanLogits span_logits(const torch::Tensor& hidden);
+
+  // Sets config.separate_layers; a UserError outside [0, encoder_layers].
+  void set_separate_layers(int64_t k);
 
   // Reinitializes all parameters from config.init_seed (initialize_model).
   void initialize();

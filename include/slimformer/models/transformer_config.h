@@ -45,6 +45,7 @@ struct TransformerConfig {
   int64_t type_vocab_size = 2;
   std::string encoder_head = "mlm";
   int64_t num_labels = 2;
+  int64_t separate_layers = 0;
   bool share_embeddings = true;
   bool tie_word_embeddings = true;
   bool scale_embedding = true;
@@ -96,6 +97,8 @@ void visit_config_fields(Config& c, Visit&& visit) {
   visit("type_vocab_size", c.type_vocab_size, "encoder: segment (token type) embeddings");
   visit("encoder_head", c.encoder_head, "encoder: mlm, classification or span");
   visit("num_labels", c.num_labels, "encoder classification: classes (1: regression)");
+  visit("separate_layers", c.separate_layers,
+        "encoder: lower layers run on each segment alone (DeFormer); 0: none");
   visit("share_embeddings", c.share_embeddings, "encoder and decoder share token embeddings");
   visit("tie_word_embeddings", c.tie_word_embeddings, "output projection = decoder embedding");
   visit("scale_embedding", c.scale_embedding, "multiply embeddings by sqrt(d_model)");
