@@ -91,8 +91,12 @@ std::string heat_map_svg(const HeatMap& map) {
 }
 
 std::string line_chart_svg(const LineChart& chart) {
-  const double width = 560, height = 340, left = 64, right = 150, top = 36, bottom = 48;
-  const double plot_w = width - left - right, plot_h = height - top - bottom;
+  // The legend column is as wide as its longest label (about 7 px per character at 12 px).
+  size_t longest = chart.reference_label.size();
+  for (const auto& s : chart.series) longest = std::max(longest, s.name.size());
+  const double plot_w = 346, height = 340, left = 64, top = 36, bottom = 48;
+  const double right = std::max(150.0, 46.0 + 7.0 * double(longest));
+  const double width = left + plot_w + right, plot_h = height - top - bottom;
   double x_lo = INFINITY, x_hi = -INFINITY, y_lo = INFINITY, y_hi = -INFINITY;
   for (const auto& s : chart.series)
     for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
