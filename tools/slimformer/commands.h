@@ -43,6 +43,7 @@ void add_bench_encoder(CLI::App* bench);
 void add_bench_sparse(CLI::App* bench);
 // `bench linear`, a subcommand of bench.
 void add_bench_linear(CLI::App* bench);
+void add_bench_forward(CLI::App* bench);
 // Seconds that `steps` calls of `step` take after `warmup` untimed ones.
 double time_steps(const std::function<void()>& step, int64_t warmup, int64_t steps);
 // "AxB" as two integers, both >= 1 (a matrix shape, a batch and a length); a UserError naming

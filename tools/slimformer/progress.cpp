@@ -21,9 +21,16 @@ ProgressBar::ProgressBar(std::string label)
 
 void ProgressBar::update(int64_t done, int64_t total, const std::string& detail) {
   auto now = std::chrono::steady_clock::now();
+  // A count that goes back is a new run through the same bar (a command that trains twice).
+  if (done < last_done_) start_ = now, rate_from_done_ = -1;
+  last_done_ = done;
+  // The rate counts from the first update seen, so a resumed run's ETA is its own.
+  if (rate_from_done_ < 0) rate_from_ = now, rate_from_done_ = done;
   double elapsed = std::chrono::duration<double>(now - start_).count();
   double fraction = total > 0 ? double(done) / double(total) : 0.0;
-  std::string eta = fraction > 0 ? format_duration(elapsed * (1 - fraction) / fraction) : "--:--";
+  const double rate_seconds = std::chrono::duration<double>(now - rate_from_).count();
+  const double rate = rate_seconds > 0 ? double(done - rate_from_done_) / rate_seconds : 0.0;
+  std::string eta = rate > 0 ? format_duration(double(total - done) / rate) : "--:--";
   if (terminal_) {
     constexpr int kWidth = 24;
     int filled = static_cast<int>(fraction * kWidth);

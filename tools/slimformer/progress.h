@@ -19,7 +19,8 @@ class ProgressBar {
   std::string label_;
   bool terminal_;
   bool drawn_ = false;
-  std::chrono::steady_clock::time_point start_, last_print_;
+  std::chrono::steady_clock::time_point start_, last_print_, rate_from_;
+  int64_t last_done_ = -1, rate_from_done_ = -1;
 };
 
 std::string format_duration(double seconds);

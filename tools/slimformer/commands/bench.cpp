@@ -6,6 +6,8 @@
 //   bench encoder: BERT-style encoder training steps (bench_encoder.cpp).
 //   bench translate, bench generate: decoding speed beside a peer (bench_inference.cpp).
 //   bench sparse: the sparse kernel beside the dense product (bench_sparse.cpp).
+//   bench linear: softmax with a cache beside recurrent linear attention (bench_linear.cpp).
+//   bench forward: encoder forward latency of checkpoints (bench_forward.cpp).
 #include <fmt/format.h>
 
 #include <chrono>
@@ -125,6 +127,7 @@ void register_bench(CLI::App& app) {
   add_bench_inference(cmd);
   add_bench_sparse(cmd);
   add_bench_linear(cmd);
+  add_bench_forward(cmd);
 }
 
 }  // namespace slimformer::tools
