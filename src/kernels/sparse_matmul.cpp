@@ -218,7 +218,9 @@ double CsrMatrix::sparsity() const {
 // of cache over the FFN shapes 3072x768 and 1024x256: at one row a small matrix in cache loses
 // below 90%; from 8 to 128 rows, 70% wins at every shape; at 512 rows 70% only breaks even. In
 // whole-model decoding (bench/sparse_decode.sh) a 70% model was slower batched (small 256x256
-// matrices, the per-call transposes), so several rows need 80%, and more than 256 rows 85%.
+// matrices, the per-call transposes), so several rows need 80%. Past 256 rows the FFN shapes
+// 1024x256 and 256x1024 win only from 95% up to 512 rows and lose beyond (0.45-0.96x at 1,024
+// and 4,096 rows, even at 95%: OpenBLAS's best case), so more than 512 rows stay dense.
 bool sparse_pays(double sparsity, int64_t rows) {
   // SLIMFORMER_SPARSE_KERNELS=0 switches them off: the same weights through the dense product, for
   // benchmarks that compare the two (bench/sparse_decode.sh).
@@ -226,7 +228,8 @@ bool sparse_pays(double sparsity, int64_t rows) {
     const char* value = std::getenv("SLIMFORMER_SPARSE_KERNELS");
     return !(value && std::string(value) == "0");
   }();
-  return enabled && sparsity >= (rows <= 1 ? 0.9 : rows <= 256 ? lowest_crossover() : 0.85);
+  return enabled && rows <= 512 &&
+         sparsity >= (rows <= 1 ? 0.9 : rows <= 256 ? lowest_crossover() : 0.95);
 }
 
 double lowest_crossover() { return 0.8; }
