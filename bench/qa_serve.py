@@ -96,7 +96,7 @@ def load(server, questions, clients):
     return time.perf_counter() - start, latencies, answers
 
 
-def flops(info, layers, length):  # as methods::layer_flops
+def flops(info, layers, length):  # per layer as docs/DEFORMER.md states it
     d, ffn = info["d_model"], info["ffn_dim"]
     return (2 * length * d * (4 * d + 2 * ffn) + 4 * length * length * d) * layers
 

@@ -52,6 +52,24 @@ void count_tokens(const data::SquadFeatures& features, QaAnswer& out) {
     out.passage_tokens += int64_t(w.input.tokens.size()) - w.input_offset;
 }
 
+// The best span over a question's windows from their logits [W, T]; `shift` is where the first
+// window's passage sits in the logits minus its input_offset (0 for the joint input).
+QaAnswer best_answer(const data::SquadFeatures& features, const models::SpanLogits& logits,
+                     int64_t shift, const data::Tokenizer& tokenizer, int64_t max_answer_length,
+                     QaAnswer out) {
+  torch::Tensor s = logits.start.to(torch::kCPU, torch::kFloat32).contiguous();
+  torch::Tensor e = logits.end.to(torch::kCPU, torch::kFloat32).contiguous();
+  eval::SpanChoice best;
+  for (size_t i = 0; i < features.windows.size(); ++i)
+    eval::choose_span(features.windows[i], s[int64_t(i)].data_ptr<float>() + shift,
+                      e[int64_t(i)].data_ptr<float>() + shift, max_answer_length, best);
+  if (best.first >= 0) {
+    out.text = data::answer_text(features.passages[0], tokenizer, best.first, best.last);
+    out.score = best.score;
+  }
+  return out;
+}
+
 }  // namespace
 
 json CacheReport::to_json() const {
@@ -166,17 +184,8 @@ QaAnswer QaService::answer_uncached_locked(const std::string& question,
   if (features.windows.empty()) return out;
   std::vector<int64_t> all(features.windows.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = int64_t(i);
-  auto logits = eval::window_logits(*model_, features, all, device_);
-  torch::Tensor s = logits.start.to(torch::kCPU, torch::kFloat32).contiguous();
-  torch::Tensor e = logits.end.to(torch::kCPU, torch::kFloat32).contiguous();
-  eval::SpanChoice best;
-  for (size_t i = 0; i < all.size(); ++i)
-    eval::choose_span(features.windows[i], s[int64_t(i)].data_ptr<float>(),
-                      e[int64_t(i)].data_ptr<float>(), options_.max_answer_length, best);
-  if (best.first >= 0) {
-    out.text = data::answer_text(features.passages[0], *loaded_.tokenizer, best.first, best.last);
-    out.score = best.score;
-  }
+  out = best_answer(features, eval::window_logits(*model_, features, all, device_), 0,
+                    *loaded_.tokenizer, options_.max_answer_length, out);
   out.milliseconds = milliseconds_since(start);
   return out;
 }
@@ -225,19 +234,10 @@ QaAnswer QaService::answer_cached_locked(const std::string& question,
   auto logits = methods::joined_span_logits(*model_, question_tokens, question_states,
                                             padded_tokens(rows, pad).to(device_),
                                             passage_states.to(device_));
-  torch::Tensor s = logits.start.to(torch::kCPU, torch::kFloat32).contiguous();
-  torch::Tensor e = logits.end.to(torch::kCPU, torch::kFloat32).contiguous();
-  eval::SpanChoice best;
-  for (size_t i = 0; i < windows.size(); ++i) {
-    // The window's passage starts after the joined question segment, not at its input_offset.
-    const int64_t shift = int64_t(query.size()) - windows[i].input_offset;
-    eval::choose_span(windows[i], s[int64_t(i)].data_ptr<float>() + shift,
-                      e[int64_t(i)].data_ptr<float>() + shift, options_.max_answer_length, best);
-  }
-  if (best.first >= 0) {
-    out.text = data::answer_text(features.passages[0], *loaded_.tokenizer, best.first, best.last);
-    out.score = best.score;
-  }
+  // Every window's passage starts after the joined question segment, not at its input_offset
+  // (the same for all windows of one question).
+  out = best_answer(features, logits, int64_t(query.size()) - windows[0].input_offset,
+                    *loaded_.tokenizer, options_.max_answer_length, out);
   out.milliseconds = milliseconds_since(start);
   return out;
 }

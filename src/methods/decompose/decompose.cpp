@@ -67,12 +67,4 @@ models::SpanLogits joined_span_logits(models::EncoderModelImpl& model,
   return logits;
 }
 
-double layer_flops(const models::TransformerConfig& config, int64_t layers, int64_t length) {
-  const double d = double(config.d_model), n = double(length);
-  // q, k, v and output projections, the two feed-forward matrices, scores and weighted values.
-  const double per_layer =
-      2 * n * d * (4 * d + 2 * double(config.encoder_ffn_dim)) + 2 * 2 * n * n * d;
-  return per_layer * double(layers);
-}
-
 }  // namespace slimformer::methods

@@ -295,6 +295,4 @@ std::vector<std::string> PassageCache::ids() const {
   return out;
 }
 
-int64_t PassageCache::size_bytes() const { return int64_t(fs::file_size(dir_ / "data.mdb")); }
-
 }  // namespace slimformer::methods

@@ -46,9 +46,4 @@ models::SpanLogits joined_span_logits(models::EncoderModelImpl& model,
                                       const torch::Tensor& passage_tokens,
                                       const torch::Tensor& passage_states);
 
-// Floating-point operations of one forward pass through an encoder's layers on a sequence of
-// `length` tokens (matrix products and attention scores, per layer, times `layers`); what the
-// split saves is the ratio of full to decomposed-with-cache costs.
-double layer_flops(const models::TransformerConfig& config, int64_t layers, int64_t length);
-
 }  // namespace slimformer::methods

@@ -88,7 +88,6 @@ class PassageCache {
   // corrupt.
   std::optional<CachedPassage> get(const std::string& id) const;
   std::vector<std::string> ids() const;
-  int64_t size_bytes() const;  // the environment's file
 
  private:
   struct Env;
