@@ -9,6 +9,7 @@
 
 #include "slimformer/core/error.h"
 #include "slimformer/nn/attention.h"
+#include "slimformer/nn/expression_feed_forward.h"
 #include "slimformer/nn/feed_forward.h"
 #include "slimformer/nn/linear_attention.h"
 
@@ -84,6 +85,28 @@ std::shared_ptr<BlockImpl> build_feed_forward(const BlockSpec& spec, const Block
   return std::make_shared<FeedForwardImpl>(o);
 }
 
+std::shared_ptr<BlockImpl> build_expression_feed_forward(const BlockSpec& spec,
+                                                        const BlockEnv& env) {
+  SpecReader r(spec, env.where);
+  ExpressionFeedForwardOptions o;
+  o.embed_dim = env.embed_dim;
+  o.dropout = env.dropout;
+  const std::string text = r.get_string("expression", "");
+  o.bias = r.get_bool("bias", o.bias);
+  o.norm_eps = r.get_double("norm_eps", o.norm_eps);
+  r.finish();
+  if (text.empty()) r.fail("expression", "must be given, e.g. linear1_2(gelu(linear1_2(x,wb1)),wb2)");
+  try {
+    o.expression = FfnExpression::parse(text);
+  } catch (const std::invalid_argument& e) {
+    r.fail("expression", fmt::format("must be a valid expression ({})", e.what()));
+  }
+  if (const auto rule = o.expression.violation(); !rule.empty())
+    r.fail("expression", fmt::format("must follow the search space's rules ({})", rule));
+  if (o.norm_eps <= 0) r.fail("norm_eps", "must be > 0");
+  return std::make_shared<ExpressionFeedForwardImpl>(o);
+}
+
 std::mutex& registry_mutex() {
   static std::mutex mutex;
   return mutex;
@@ -94,6 +117,7 @@ std::map<std::string, KindEntry>& registry() {
       {"softmax_attention", {BlockRole::kAttention, build_softmax_attention}},
       {"linear_attention", {BlockRole::kAttention, build_linear_attention}},
       {"ffn", {BlockRole::kFeedForward, build_feed_forward}},
+      {"ffn_expression", {BlockRole::kFeedForward, build_expression_feed_forward}},
   };
   return kinds;
 }

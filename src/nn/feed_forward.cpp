@@ -18,7 +18,12 @@ torch::Tensor activate(const torch::Tensor& x, const std::string& name) {
   if (name == "relu") return torch::relu(x);
   if (name == "gelu") return torch::gelu(x);
   if (name == "silu" || name == "swish") return torch::silu(x);
-  throw std::invalid_argument("unknown activation " + name + " (expected relu, gelu or silu)");
+  // The searched FFNs' further activations (nn/ffn_expression.h).
+  if (name == "tanh") return torch::tanh(x);
+  if (name == "sigmoid") return torch::sigmoid(x);
+  if (name == "leaky_relu") return torch::leaky_relu(x, 0.01);
+  if (name == "elu") return torch::elu(x);
+  throw std::invalid_argument("unknown activation " + name);
 }
 
 FeedForwardImpl::FeedForwardImpl(const FeedForwardOptions& options) : options_(options) {

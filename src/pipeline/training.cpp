@@ -189,9 +189,10 @@ train::TrainResult train_squad(train::LoadedModel& model, const SquadRunOptions&
   return run_task(finetune, recorded);
 }
 
-train::TrainResult train_masked_lm(train::LoadedModel& model,
-                                   const std::vector<std::string>& corpus, const MaskedLMData& data,
-                                   const TrainingRun& run) {
+std::unique_ptr<tasks::MaskedLMTask> masked_lm_task(train::LoadedModel& model,
+                                                    const std::vector<std::string>& corpus,
+                                                    const MaskedLMData& data,
+                                                    const TrainingRun& run) {
   auto typed = require_family<models::EncoderModelImpl>(
       model, "masked-LM pre-training needs an encoder", "this model");
   if (data.max_length > typed->config().max_position_embeddings)
@@ -217,9 +218,16 @@ train::TrainResult train_masked_lm(train::LoadedModel& model,
   options.seed = run.train.seed;
   options.device = run.device;
   options.teacher = run.teacher;
-  tasks::MaskedLMTask task(models::EncoderModel(typed), model.tokenizer, model.init,
-                           std::move(pairs), std::move(valid), options);
-  return run_task(task, run);
+  return std::make_unique<tasks::MaskedLMTask>(models::EncoderModel(typed), model.tokenizer,
+                                               model.init, std::move(pairs), std::move(valid),
+                                               options);
+}
+
+train::TrainResult train_masked_lm(train::LoadedModel& model,
+                                   const std::vector<std::string>& corpus, const MaskedLMData& data,
+                                   const TrainingRun& run) {
+  auto task = masked_lm_task(model, corpus, data, run);
+  return run_task(*task, run);
 }
 
 train::TrainResult finetune_checkpoint(const fs::path& start_from, const FinetuneData& data,

@@ -154,19 +154,26 @@ std::string line_chart_svg(const LineChart& chart) {
     std::string points;
     for (size_t j = 0; j < s.x.size() && j < s.y.size(); ++j)
       points += fmt::format("{:.1f},{:.1f} ", px(s.x[j]), py(s.y[j]));
-    svg += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n",
-                       points, colour);
+    if (!s.points_only)
+      svg += fmt::format(
+          "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n", points,
+          colour);
     for (size_t j = 0; j < s.x.size() && j < s.y.size(); ++j)
       svg += fmt::format(
           "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"><title>{}: {} = {}</title>"
           "</circle>\n",
           px(s.x[j]), py(s.y[j]), colour, html_escape(s.name), number_label(s.x[j]),
           number_label(s.y[j]));
-    svg += fmt::format(
-        "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" stroke=\"{3}\" stroke-width=\"2\"/>"
-        "<text x=\"{4}\" y=\"{5}\">{6}</text>\n",
-        left + plot_w + 10, left + plot_w + 30, legend_y, colour, left + plot_w + 36, legend_y + 4,
-        html_escape(s.name));
+    if (s.points_only)
+      svg += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{}\"/>", left + plot_w + 20,
+                         legend_y, colour);
+    else
+      svg += fmt::format(
+          "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" stroke=\"{3}\" "
+          "stroke-width=\"2\"/>",
+          left + plot_w + 10, left + plot_w + 30, legend_y, colour);
+    svg += fmt::format("<text x=\"{}\" y=\"{}\">{}</text>\n", left + plot_w + 36, legend_y + 4,
+                       html_escape(s.name));
     legend_y += 18;
   }
   return svg + "</svg>\n";

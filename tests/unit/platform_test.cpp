@@ -148,7 +148,7 @@ TEST(BlockSpec, BadSpecsAreOneLineErrors) {
                                              "config.json");
       },
       "config.json: blocks.decoder.layers.0.ffn: unknown block kind conv (known: ffn, "
-      "linear_attention, softmax_attention)");
+      "ffn_expression, linear_attention, softmax_attention)");
   testing::expect_user_error(
       [&] {
         models::TransformerConfig::from_json(

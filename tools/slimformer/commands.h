@@ -33,6 +33,7 @@ void register_import(CLI::App& app);
 void register_generate(CLI::App& app);
 void register_pretrain(CLI::App& app);
 void register_finetune(CLI::App& app);
+void register_search(CLI::App& app);
 // `bench decode`, a subcommand of bench.
 void add_bench_decode(CLI::App* bench);
 // `bench translate` and `bench generate`, subcommands of bench.

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   tools::register_sparsify(app);
   tools::register_linearize(app);
   tools::register_decompose(app);
+  tools::register_search(app);
   tools::register_cache(app);
   tools::register_serve(app);
   tools::register_report(app);

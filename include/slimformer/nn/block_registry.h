@@ -26,8 +26,8 @@ struct BlockEnv {
 
 using BlockFactory = std::function<std::shared_ptr<BlockImpl>(const BlockSpec&, const BlockEnv&)>;
 
-// Adds (or replaces) a kind. The built-in kinds (softmax_attention, linear_attention, ffn) are
-// always present.
+// Adds (or replaces) a kind. The built-in kinds (softmax_attention, linear_attention, ffn,
+// ffn_expression) are always present.
 void register_block_kind(const std::string& kind, BlockRole role, BlockFactory factory);
 std::vector<std::string> block_kinds();
 // The role of a kind; a UserError naming `where` and the known kinds for an unknown one.

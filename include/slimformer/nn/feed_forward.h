@@ -39,7 +39,8 @@ TORCH_MODULE(FeedForward);
 // The activations blocks can name: relu, gelu, silu (swish is silu).
 const std::vector<std::string>& activation_names();
 bool is_activation(const std::string& name);
-// Applies a named activation; throws std::invalid_argument for an unknown name.
+// Applies a named activation: those above, and tanh, sigmoid, leaky_relu (slope 0.01) and elu,
+// which searched FFNs use; throws std::invalid_argument for an unknown name.
 torch::Tensor activate(const torch::Tensor& x, const std::string& name);
 
 }  // namespace slimformer::nn

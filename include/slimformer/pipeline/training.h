@@ -14,6 +14,10 @@
 #include "slimformer/train/distillation.h"
 #include "slimformer/train/trainer.h"
 
+namespace slimformer::tasks {
+class MaskedLMTask;  // tasks/masked_lm_task.h, which callers of masked_lm_task include
+}
+
 namespace slimformer::pipeline {
 
 // What every training run shares.
@@ -95,6 +99,12 @@ train::TrainResult train_glue(train::LoadedModel& model, const GlueData& data,
                               const TrainingRun& run);
 train::TrainResult train_squad(train::LoadedModel& model, const SquadRunOptions& data,
                                const TrainingRun& run);
+// The masked-LM task of an encoder with an mlm head over the lines of `corpus` (sentence pairs
+// from run.train.seed, the last data.valid_pairs held out), distilling from run.teacher if set.
+std::unique_ptr<tasks::MaskedLMTask> masked_lm_task(train::LoadedModel& model,
+                                                    const std::vector<std::string>& corpus,
+                                                    const MaskedLMData& data,
+                                                    const TrainingRun& run);
 // Masked-LM pre-training of an encoder with an mlm head on the lines of `corpus`.
 train::TrainResult train_masked_lm(train::LoadedModel& model,
                                    const std::vector<std::string>& corpus, const MaskedLMData& data,

@@ -20,6 +20,7 @@ std::string heat_map_svg(const HeatMap& map);
 struct LineSeries {
   std::string name;
   std::vector<double> x, y;
+  bool points_only = false;  // a scatter: markers without the connecting line
 };
 
 struct LineChart {

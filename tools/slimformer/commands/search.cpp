@@ -1,0 +1,137 @@
+// slimformer search: EfficientBERT's FFN search (Dong et al. 2021) on an encoder with a
+// masked-LM head as the teacher: a warm-up distilled super-network, candidates drawn by a
+// LaNAS-style learned sampler (or at random, the control) and scored after a short
+// distillation, in three progressive stages, logged so that a stage resumes where it stopped;
+// `--student` distils an architecture (the best found, or any) into a deliverable model.
+#include <fmt/format.h>
+
+#include "command_line.h"
+#include "commands.h"
+#include "options.h"
+#include "slimformer/pipeline/search.h"
+#include "training_setup.h"
+
+namespace slimformer::tools {
+
+namespace {
+
+void add_search_options(CommandOptions& options) {
+  options.add_positional("teacher", "teacher", "encoder checkpoint with a masked-LM head");
+  options.add("search.stage", 1,
+              "1: expressions, depths and widths; 2: expressions, sizes kept; 3: depths and "
+              "widths, expressions kept, with weight sharing",
+              "--stage");
+  options.add("search.candidates", 24, "candidates to evaluate in the stage (all processes)",
+              "--candidates");
+  options.add("search.candidate_steps", 60, "distillation updates per candidate (stages 1, 2)",
+              "--candidate-steps");
+  options.add("search.sharing_steps", 600,
+              "stage 3: weight-sharing updates of its super-network", "--sharing-steps");
+  options.add("search.warmup_steps", 600,
+              "warm-up distillation updates of the super-network (0: none, the control)",
+              "--supernet-warmup");
+  options.add("search.sampler", "lanas", "lanas (learned partition) or random (the control)",
+              "--sampler");
+  options.add("search.seed", 1, "seed of the sampler", "--search-seed");
+  options.add("search.initial_samples", 12, "lanas: random candidates before the first split",
+              "--initial-samples");
+  options.add("search.tree_depth", 2, "lanas: depth of the partition tree", "--tree-depth");
+  options.add("search.exploration", 0.1, "lanas: UCB constant, in units of the score spread",
+              "--exploration");
+  options.add("search.fixed", "",
+              "stages 2 and 3: the architecture whose sizes (2) or expressions (3) are kept, "
+              "layers separated by ';' (default: the best of the previous stage)",
+              "--fixed");
+  options.add("search.min_params", 0,
+              "FFN parameters over all layers, at least (0: 0.9 x the baseline's, linear1_1 "
+              "in every layer)",
+              "--min-params");
+  options.add("search.max_params", 0, "FFN parameters over all layers, at most (0: 1.05 x the "
+              "baseline's)", "--max-params");
+  options.add("search.student", "",
+              "instead of searching, distil this architecture ('best': the best found; layers "
+              "separated by ';') from the super-network into <output>/students/<name>",
+              "--student");
+  options.add("search.student_name", "searched", "the student's directory name", "--student-name");
+  options.add("search.student_steps", 1500, "the student's distillation updates",
+              "--student-steps");
+  options.add("data.train_text",
+              nlohmann::json::array({"data/wikitext-2/valid.txt.gz", "data/wikitext-2/test.txt.gz",
+                                     "data/tinyshakespeare/input.txt.gz"}),
+              "masked-LM text files (one line each, consecutive lines form sentence pairs)");
+  options.add("data.max_length", 128, "tokens per sentence pair");
+  options.add("data.valid_pairs", 300, "the last N sentence pairs score the candidates");
+  options.add("data.mask_probability", 0.15, "share of tokens chosen for prediction");
+  add_trainer_options(options);
+  options.set_defaults({{"train.optimizer", "adamw"},
+                        {"train.lr", 5e-4},
+                        {"train.weight_decay", 0.01},
+                        {"train.schedule", "linear"},
+                        {"train.warmup_steps", 20},
+                        {"train.max_tokens", 2048},
+                        {"train.clip_norm", 1.0},
+                        {"train.label_smoothing", 0.0},
+                        {"train.validate_every", 300},
+                        {"output", "runs/search"}});
+}
+
+}  // namespace
+
+void register_search(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "search", "search FFN expressions (EfficientBERT) with a warm-up distilled super-network");
+  auto options = std::make_shared<CommandOptions>(cmd);
+  auto common = std::make_shared<CommonOptions>();
+  common->add_to(cmd);
+  add_search_options(*options);
+  cmd->callback([options, common] {
+    core::Settings s;
+    if (!options->resolve(s)) return;
+    common->apply();
+    pipeline::SearchRun run;
+    run.teacher = s.get_string("teacher");
+    run.out = s.get_string("output");
+    run.text = get_list(s, "data.train_text");
+    if (run.text.empty()) s.fail("data.train_text", "must name at least one text file");
+    run.data.max_length = s.get_int_at_least("data.max_length", 8);
+    run.data.valid_pairs = s.get_int_at_least("data.valid_pairs", 1);
+    run.data.mask_probability = s.get_double_in("data.mask_probability", 0, 1, false);
+    run.training = training_run(s, *common, "search");
+    run.warmup_steps = s.get_int_at_least("search.warmup_steps", 0);
+    run.min_parameters = s.get_int_at_least("search.min_params", 0);
+    run.max_parameters = s.get_int_at_least("search.max_params", 0);
+    run.record = {{"command", command_line()}, {"options", s.to_nested_json()}};
+
+    if (const std::string student = s.get_string("search.student"); !student.empty()) {
+      const auto dir = pipeline::train_student(run, student, s.get_string("search.student_name"),
+                                               s.get_int_at_least("search.student_steps", 1));
+      fmt::print("student in {}\n", dir.string());
+      return;
+    }
+    pipeline::SearchStageOptions o;
+    o.stage = static_cast<int>(s.get_int_at_least("search.stage", 1));
+    if (o.stage > 3) s.fail("search.stage", "must be 1, 2 or 3");
+    o.candidates = s.get_int_at_least("search.candidates", 1);
+    o.candidate_steps = s.get_int_at_least("search.candidate_steps", 1);
+    o.sharing_steps = s.get_int_at_least("search.sharing_steps", 1);
+    o.sampler.kind = s.get_choice("search.sampler", {"lanas", "random"});
+    o.sampler.seed = static_cast<uint64_t>(s.get_int("search.seed"));
+    o.sampler.initial_samples = s.get_int_at_least("search.initial_samples", 0);
+    o.sampler.tree_depth = s.get_int_at_least("search.tree_depth", 0);
+    o.sampler.exploration = s.get_double_in("search.exploration", 0, 1e6, true);
+    o.fixed = s.get_string("search.fixed");
+    o.on_candidate = [](const nlohmann::json& r) {
+      fmt::print("stage {} #{:<3} score {:.4f}  FFN {:>9} params  {:6.2f} ms  {}\n",
+                 r.value("stage", 0), r.value("index", 0), r.value("score", 0.0),
+                 r.value("ffn_parameters", 0), r.value("latency_ms", 0.0),
+                 r.value("architecture", ""));
+    };
+    const auto outcome = pipeline::run_search_stage(run, o);
+    if (!outcome.best.is_null())
+      fmt::print("best of stage {} ({} candidates): score {:.4f}\n  {}\nlog in {}/search_log.jsonl\n",
+                 o.stage, outcome.results.size(), outcome.best.value("score", 0.0),
+                 outcome.best.value("architecture", ""), run.out.string());
+  });
+}
+
+}  // namespace slimformer::tools
