@@ -26,7 +26,10 @@ std::string shade(double v) {
 }
 
 std::string number_label(double v) {
-  if (v != 0 && (std::abs(v) >= 1e4 || std::abs(v) < 1e-2)) return fmt::format("{:.2g}", v);
+  // Counts such as parameters read best with a suffix: 480k, 1.25M.
+  if (std::abs(v) >= 1e6) return fmt::format("{:g}M", std::round(v / 1e4) / 100);
+  if (std::abs(v) >= 1e4) return fmt::format("{:g}k", std::round(v / 1e2) / 10);
+  if (v != 0 && std::abs(v) < 1e-2) return fmt::format("{:.2g}", v);
   return fmt::format("{:g}", std::round(v * 1000) / 1000);
 }
 
