@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <thread>
 
 #include "slimformer/methods/search/sampler.h"
 #include "slimformer/methods/search/search_log.h"
@@ -284,6 +285,33 @@ TEST(Search, LogResumesAnInterruptedSearchWithoutLosingCandidates) {
   auto s2 = log.claim(2, 1, propose);
   ASSERT_TRUE(s2);
   EXPECT_EQ(s2->index, 0);
+}
+
+TEST(Search, SeveralWorkersShareAStageWithoutSharingACandidate) {
+  testing::TempDir dir;
+  const auto space = small_space();
+  // Each worker opens the log on its own, as separate processes do; flock serializes them.
+  auto work = [&](uint64_t seed) {
+    auto sampler = methods::make_sampler({"random", 9});
+    methods::SearchLog log(dir / "log.jsonl");
+    auto propose = [&](const auto& history, const auto& taken, int64_t index) {
+      return std::make_pair(sampler->propose(space, history, taken, index), std::string("random"));
+    };
+    while (auto c = log.claim(1, 12, propose)) log.record(*c, {{"score", double(seed)}});
+  };
+  std::thread a(work, 1), b(work, 2);
+  a.join();
+  b.join();
+  const auto results = methods::SearchLog(dir / "log.jsonl").results(1);
+  ASSERT_EQ(results.size(), 12u);
+  std::set<int64_t> indices;
+  std::set<std::string> architectures;
+  for (const auto& r : results) {
+    indices.insert(r["index"].get<int64_t>());
+    architectures.insert(r["architecture"].get<std::string>());
+  }
+  EXPECT_EQ(indices.size(), 12u);
+  EXPECT_EQ(architectures.size(), 12u);
 }
 
 TEST(Search, LogRefusesAMalformedLineInTheMiddle) {
