@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "slimformer/core/error.h"
+#include "slimformer/core/files.h"
 #include "slimformer/methods/search/search_log.h"
 #include "slimformer/methods/search/supernet.h"
 #include "slimformer/models/encoder.h"
@@ -66,12 +67,10 @@ methods::SearchSpace space_of(const SearchRun& run, int stage, const methods::Ar
   return space;
 }
 
-// Copies a checkpoint directory atomically (to <to>.partial, then renamed).
+// Copies a checkpoint directory atomically.
 void copy_checkpoint(const fs::path& from, const fs::path& to) {
-  const fs::path partial = to.string() + ".partial";
-  fs::remove_all(partial);
-  fs::copy(from, partial, fs::copy_options::recursive);
-  fs::rename(partial, to);
+  core::write_directory_atomically(
+      to, [&](const fs::path& tmp) { fs::copy(from, tmp, fs::copy_options::recursive); });
 }
 
 TrainingRun distillation_run(const SearchRun& run, std::shared_ptr<train::Teacher> teacher,
