@@ -124,17 +124,20 @@ json Settings::to_nested_json() const {
   return out;
 }
 
-namespace {
-
-json yaml_scalar_to_json(const YAML::Node& node) {
-  const std::string& text = node.Scalar();
-  if (node.Tag() == "!") return text;  // quoted: always a string
+json recipe_scalar(const std::string& text, bool quoted) {
+  if (quoted) return text;
   if (text == "true" || text == "True") return true;
   if (text == "false" || text == "False") return false;
   if (text == "null" || text == "~" || text.empty()) return nullptr;
   if (auto i = parse_number<int64_t>(text)) return *i;
   if (auto d = parse_number<double>(text)) return *d;
   return text;
+}
+
+namespace {
+
+json yaml_scalar_to_json(const YAML::Node& node) {
+  return recipe_scalar(node.Scalar(), node.Tag() == "!");
 }
 
 void flatten_yaml(const YAML::Node& node, const std::string& prefix, const std::string& file,

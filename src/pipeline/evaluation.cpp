@@ -37,6 +37,9 @@ T& family_model(const train::LoadedModel& m) {
   return *model;
 }
 
+// Tokens per inference batch; 1 puts every example in a batch of its own.
+int64_t batch_tokens(const EvaluationOptions& o) { return o.one_at_a_time ? 1 : o.max_tokens; }
+
 std::unique_ptr<eval::ModelEvaluator> translation_evaluator(const train::LoadedModel& m,
                                                             const EvaluationOptions& o) {
   if (o.source.empty() || o.reference.empty())
@@ -48,6 +51,7 @@ std::unique_ptr<eval::ModelEvaluator> translation_evaluator(const train::LoadedM
     text.source.resize(o.samples), text.target.resize(o.samples);
   eval::DecodeOptions decode;
   decode.beam_size = o.beam;
+  if (o.one_at_a_time) decode.max_tokens = 1;
   return std::make_unique<eval::TranslationEvaluator>(
       family_model<models::Seq2SeqTransformerImpl>(m), *vocab, std::move(text),
       o.metric.empty() ? "bleu" : o.metric, decode, o.device);
@@ -64,7 +68,8 @@ std::unique_ptr<eval::ModelEvaluator> language_model_evaluator(const train::Load
   const int64_t context = o.context > 0 ? o.context : m.model->config().max_position_embeddings;
   return std::make_unique<eval::LanguageModelEvaluator>(family_model<models::CausalLMImpl>(m),
                                                         std::move(stream), context,
-                                                        o.metric.empty() ? "ppl" : o.metric);
+                                                        o.metric.empty() ? "ppl" : o.metric,
+                                                        o.one_at_a_time ? 1 : 8);
 }
 
 std::unique_ptr<eval::ModelEvaluator> classifier_evaluator(const train::LoadedModel& m,
@@ -83,8 +88,26 @@ std::unique_ptr<eval::ModelEvaluator> classifier_evaluator(const train::LoadedMo
   if (o.samples > 0 && size_t(o.samples) < examples.size()) examples.resize(o.samples);
   auto encoded = eval::encode_glue(examples, *m.tokenizer, config.max_position_embeddings);
   return std::make_unique<eval::GlueEvaluator>(family_model<models::EncoderModelImpl>(m), task,
-                                               std::move(encoded), o.metric, o.max_tokens,
+                                               std::move(encoded), o.metric, batch_tokens(o),
                                                o.device);
+}
+
+// Keeps the first n questions (in file order) and the paragraphs and articles they need.
+void keep_first_questions(data::SquadDataset& dataset, int64_t n) {
+  std::vector<data::SquadArticle> kept;
+  for (auto& article : dataset.articles) {
+    if (n <= 0) break;
+    std::vector<data::SquadParagraph> paragraphs;
+    for (auto& paragraph : article.paragraphs) {
+      if (n <= 0) break;
+      if (int64_t(paragraph.questions.size()) > n) paragraph.questions.resize(n);
+      n -= int64_t(paragraph.questions.size());
+      paragraphs.push_back(std::move(paragraph));
+    }
+    article.paragraphs = std::move(paragraphs);
+    kept.push_back(std::move(article));
+  }
+  dataset.articles = std::move(kept);
 }
 
 std::unique_ptr<eval::ModelEvaluator> span_evaluator(const train::LoadedModel& m,
@@ -92,9 +115,10 @@ std::unique_ptr<eval::ModelEvaluator> span_evaluator(const train::LoadedModel& m
   auto run = squad_options_of_run(m.record, m.model->config());
   if (!o.squad_file.empty()) run.file = o.squad_file;
   auto held_out = read_squad_split(run).held_out;
+  if (o.samples > 0) keep_first_questions(held_out, o.samples);
   auto features = data::make_squad_windows(held_out, *m.tokenizer, run.windows);
   eval::SquadPredictOptions predict;
-  predict.max_tokens = o.max_tokens;
+  predict.max_tokens = batch_tokens(o);
   predict.max_answer_length = run.max_answer_length;
   predict.device = o.device;
   return std::make_unique<eval::SquadEvaluator>(

@@ -12,9 +12,6 @@ namespace slimformer::pipeline {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// How a metric is labelled in tables: "BLEU", "chrF2", "ppl", "accuracy", ...
 std::string metric_label(const std::string& metric) {
   if (metric == "bleu") return "BLEU";
   if (metric == "chrf") return "chrF2";
@@ -22,8 +19,6 @@ std::string metric_label(const std::string& metric) {
   if (metric == "f1") return "F1";
   return metric;
 }
-
-}  // namespace
 
 std::vector<MeasuredModel> measure_models(const std::vector<NamedModel>& models,
                                           const MeasureOptions& options) {
@@ -48,24 +43,41 @@ std::vector<MeasuredModel> measure_models(const std::vector<NamedModel>& models,
     measured.push_back(m);
   }
   // Evaluators hold references into `loaded`, complete now.
-  for (size_t i = 0; i < models.size(); ++i)
-    evaluators.push_back(make_evaluator(loaded[i], options.evaluation, models[i].second.string()));
+  auto one_at_a_time = options.evaluation;
+  one_at_a_time.one_at_a_time = true;
+  one_at_a_time.samples = options.latency_examples;
+  std::vector<std::unique_ptr<eval::ModelEvaluator>> latency_evaluators;
+  for (size_t i = 0; i < models.size(); ++i) {
+    const std::string name = models[i].second.string();
+    evaluators.push_back(make_evaluator(loaded[i], options.evaluation, name));
+    if (options.latency_examples > 0)
+      latency_evaluators.push_back(make_evaluator(loaded[i], one_at_a_time, name));
+  }
+  auto timed = [](eval::ModelEvaluator& evaluator, double& value) {
+    auto start = std::chrono::steady_clock::now();
+    value = evaluator.evaluate({});
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
   const int64_t repeats = std::max<int64_t>(options.repeats, 1);
   const int64_t total = repeats * static_cast<int64_t>(models.size());
   for (int64_t round = 0; round < repeats; ++round) {
     for (size_t i = 0; i < models.size(); ++i) {
-      auto start = std::chrono::steady_clock::now();
-      const double value = evaluators[i]->evaluate({});
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       auto& m = measured[i];
-      m.seconds = std::min(m.seconds, seconds);
+      double value = 0;
+      m.seconds = std::min(m.seconds, timed(*evaluators[i], value));
       if (round == 0) {
         m.metric = evaluators[i]->metric();
         m.value = value;
         m.metrics = evaluators[i]->details();
         m.metrics[m.metric] = value;
         m.examples = evaluators[i]->examples();
+      }
+      if (!latency_evaluators.empty()) {
+        auto& evaluator = *latency_evaluators[i];
+        double ignored = 0;
+        const double ms = 1e3 * timed(evaluator, ignored) / double(evaluator.examples());
+        m.latency_ms = round == 0 ? ms : std::min(m.latency_ms, ms);
+        m.latency_examples = evaluator.examples();
       }
       if (options.on_progress)
         options.on_progress(round * int64_t(models.size()) + int64_t(i) + 1, total, m.name);
@@ -76,7 +88,7 @@ std::vector<MeasuredModel> measure_models(const std::vector<NamedModel>& models,
 
 nlohmann::json measurements_json(const std::vector<MeasuredModel>& measured) {
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& m : measured)
+  for (const auto& m : measured) {
     out.push_back({{"name", m.name},
                    {"dir", m.dir.string()},
                    {"parameters", m.parameters},
@@ -88,6 +100,11 @@ nlohmann::json measurements_json(const std::vector<MeasuredModel>& measured) {
                    {"examples", m.examples},
                    {"seconds", m.seconds},
                    {"speedup", measured.front().seconds / m.seconds}});
+    if (m.latency_examples > 0) {
+      out.back()["latency_ms"] = m.latency_ms;
+      out.back()["latency_examples"] = m.latency_examples;
+    }
+  }
   return out;
 }
 

@@ -10,6 +10,8 @@
 #include "slimformer/data/text_file.h"
 #include "slimformer/data/token_windows.h"
 #include "slimformer/eval/perplexity.h"
+#include "slimformer/methods/magnitude/gradual_pruning.h"
+#include "slimformer/methods/magnitude/magnitude_pruning.h"
 #include "slimformer/pipeline/evaluation.h"
 #include "slimformer/tasks/glue_task.h"
 #include "slimformer/tasks/language_model_task.h"
@@ -230,6 +232,31 @@ train::TrainResult train_masked_lm(train::LoadedModel& model,
   return run_task(*task, run);
 }
 
+namespace {
+
+// Trained weights are almost never exactly zero; past this fraction a model was pruned.
+constexpr double kPrunedSparsity = 0.05;
+
+// A model pruned before (by sparsify, or by an earlier step of a chain) stays sparse through any
+// later fine-tuning: its zero weights are held at zero, unless the run prunes by magnitude
+// itself (whose masks keep zeros as the smallest weights).
+void hold_zeros_of_pruned_model(models::ModelTree& model, TrainingRun& run) {
+  for (const auto& hook : run.train.hooks)
+    if (hook->name() == "magnitude_pruning") return;
+  const auto names = methods::select_matrices(model, {}, /*embeddings=*/true);
+  const double sparsity = methods::overall_sparsity(methods::sparsity_table(model, names));
+  if (sparsity < kPrunedSparsity) return;
+  spdlog::info("holding the pruned model's zero weights ({:.0f}% of its prunable weights) at zero",
+               100 * sparsity);
+  methods::PruningSchedule hold;
+  hold.target = 0.0;
+  hold.end = 1;
+  run.train.hooks.push_back(
+      std::make_shared<methods::GradualPruning>(hold, methods::MatrixChoice{}, true));
+}
+
+}  // namespace
+
 train::TrainResult finetune_checkpoint(const fs::path& start_from, const FinetuneData& data,
                                        TrainingRun run) {
   const fs::path last = run.train.output_dir / "last";
@@ -238,6 +265,7 @@ train::TrainResult finetune_checkpoint(const fs::path& start_from, const Finetun
   prepare_output_dir(run.train);
   auto model = train::load_model(run.train.resume ? last : start_from, run.device);
   run.record["finetuned_from"] = start_from.string();
+  hold_zeros_of_pruned_model(*model.model, run);
   spdlog::info("fine-tuning {} for {} updates into {}", start_from.string(), run.train.max_steps,
                run.train.output_dir.string());
   const auto& config = model.model->config();

@@ -204,6 +204,9 @@ LoadedModel load_model(const fs::path& dir, const torch::Device& device) {
 void save_model(const fs::path& dir, const LoadedModel& model, const nlohmann::json& record,
                 torch::ScalarType dtype) {
   nlohmann::json full = model.record.is_object() ? model.record : nlohmann::json::object();
+  // The chain that produced the model it came from is not this model's (a chain records its
+  // own after each step: pipeline/compress.h).
+  full.erase("compression_chain");
   full.update(record);
   const bool seeded = init_matches_seed(model.init, model.model->config());
   const core::TensorMap no_init;

@@ -24,3 +24,17 @@ expect_error() {  # expect_error NAME EXIT_CODE MESSAGE -- COMMAND...
   fi
 }
 
+find_browser() {  # prints the headless browser's path, or nothing
+  command -v chromium || command -v chromium-browser || command -v google-chrome || true
+}
+tiny_translation_model() {  # tiny_translation_model OUT LINES STEPS: trains into OUT, data in $work
+  zcat "$src/data/multi30k/train.en.gz" | head -n "$2" >"$work/train.en"
+  zcat "$src/data/multi30k/train.de.gz" | head -n "$2" >"$work/train.de"
+  zcat "$src/data/multi30k/val.en.gz" | head -n 30 >"$work/val.en"
+  zcat "$src/data/multi30k/val.de.gz" | head -n 30 >"$work/val.de"
+  "$bin" train --train-src "$work/train.en" --train-tgt "$work/train.de" --valid-src "$work/val.en" \
+    --valid-tgt "$work/val.de" --vocab-size 400 --d-model 32 --encoder-layers 2 --decoder-layers 2 \
+    --encoder-attention-heads 4 --decoder-attention-heads 4 --encoder-ffn-dim 64 \
+    --decoder-ffn-dim 64 --warmup-steps 2 --max-tokens 600 --bleu-samples 4 --max-steps "$3" \
+    --validate-every "$3" --output "$1" >"$1.log" 2>&1
+}

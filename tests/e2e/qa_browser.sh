@@ -7,7 +7,7 @@
 set -uo pipefail
 source "$(dirname "$0")/checks.sh"
 cd "$src" || exit 1
-browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+browser=$(find_browser)
 if [ -z "$browser" ]; then
   echo "skipped: no Chromium (apt-get install chromium)"
   exit 0

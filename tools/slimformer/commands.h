@@ -11,6 +11,10 @@ namespace slimformer::tools {
 extern std::atomic<bool> g_stop_requested;
 
 void register_doctor(CLI::App& app);
+void register_compress(CLI::App& app);
+void register_compare(CLI::App& app);
+// Every command above, in the order --help lists them.
+void register_commands(CLI::App& app);
 void register_info(CLI::App& app);
 void register_vocab(CLI::App& app);
 void register_train(CLI::App& app);

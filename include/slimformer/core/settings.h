@@ -52,6 +52,10 @@ class Settings {
   std::map<std::string, std::string> origins_;
 };
 
+// The JSON value of a YAML scalar as recipes read it: booleans, null, integers and numbers;
+// a quoted scalar is always a string.
+nlohmann::json recipe_scalar(const std::string& text, bool quoted);
+
 // Reads a YAML or JSON recipe into flat dotted keys with "file:line" origins. Keys not in
 // `known_keys` are refused with the line they appear on.
 void load_recipe(const std::string& path, const std::vector<std::string>& known_keys,

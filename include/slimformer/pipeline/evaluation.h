@@ -31,6 +31,8 @@ struct EvaluationOptions {
   // the file and split the model was fine-tuned with).
   std::string squad_file;
   int64_t max_tokens = 4096;  // per inference batch
+  // Every example in a batch of its own (latency at batch 1) instead of batches of max_tokens.
+  bool one_at_a_time = false;
 };
 
 enum class DataSplit { kValidation, kTest };

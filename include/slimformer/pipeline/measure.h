@@ -20,6 +20,9 @@ namespace slimformer::pipeline {
 struct MeasureOptions {
   EvaluationOptions evaluation;  // the test data and metric
   int64_t repeats = 2;           // timing rounds over all models
+  // Also the latency at batch 1: the first N examples evaluated one at a time in the same
+  // alternating rounds (0: not measured).
+  int64_t latency_examples = 0;
   // After each timed evaluation: rounds done so far and in all, and the model's name.
   std::function<void(int64_t done, int64_t total, const std::string& name)> on_progress;
 };
@@ -35,6 +38,8 @@ struct MeasuredModel {
   std::map<std::string, double> metrics;  // everything the evaluation computed
   double seconds = 0;                     // the fastest evaluation
   size_t examples = 0;
+  double latency_ms = 0;  // per example at batch 1, the fastest round (latency_examples > 0)
+  size_t latency_examples = 0;
 };
 
 using NamedModel = std::pair<std::string, std::filesystem::path>;
@@ -42,6 +47,9 @@ using NamedModel = std::pair<std::string, std::filesystem::path>;
 // Measures `models` (checkpoint directories of one family) side by side.
 std::vector<MeasuredModel> measure_models(const std::vector<NamedModel>& models,
                                           const MeasureOptions& options);
+
+// How a metric is labelled in tables and charts: "BLEU", "chrF2", "EM", "F1", "ppl", ...
+std::string metric_label(const std::string& metric);
 
 // JSON rows with the speed-up against the first model.
 nlohmann::json measurements_json(const std::vector<MeasuredModel>& measured);

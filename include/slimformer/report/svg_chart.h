@@ -21,6 +21,7 @@ struct LineSeries {
   std::string name;
   std::vector<double> x, y;
   bool points_only = false;  // a scatter: markers without the connecting line
+  std::vector<std::string> labels;  // if given, a name written beside each point
 };
 
 struct LineChart {

@@ -1,9 +1,12 @@
-// slimformer info: a checkpoint's architecture and its model tree, with paths and parameter counts.
+// slimformer info: a checkpoint's architecture and its model tree, with paths and parameter
+// counts, its parameters' fingerprint, and the compression chain that produced it, if any.
 #include <fmt/format.h>
 
 #include "commands.h"
 #include "options.h"
+#include "slimformer/core/checksum.h"
 #include "slimformer/core/runtime.h"
+#include "slimformer/pipeline/compress.h"
 #include "slimformer/train/checkpoint.h"
 
 namespace slimformer::tools {
@@ -30,10 +33,16 @@ void register_info(CLI::App& app) {
                c.decoder_ffn_dim, c.encoder_attention_heads, c.decoder_attention_heads,
                c.normalize_before ? "pre" : "post");
     fmt::print("vocabulary {} pieces ({})\n", c.vocab_size, tokenizer);
-    fmt::print("parameters {}\n", model.num_parameters());
+    fmt::print("parameters {} (fingerprint {})\n", model.num_parameters(),
+               core::fingerprint(model.state()));
     fmt::print("init       {}\n\n", init.empty()     ? "not recorded"
                                     : init_from_seed ? "regenerated from init_seed"
                                                      : "recorded (init.safetensors)");
+    // A compressed model names the chain of steps that produced it.
+    const auto chain = pipeline::chain_labels(loaded.record);
+    for (size_t i = 0; i < chain.size(); ++i)
+      fmt::print("{} {}. {}\n", i == 0 ? "chain     " : "          ", i + 1, chain[i]);
+    if (!chain.empty()) fmt::print("\n");
     fmt::print("{:<28} {:<16} {:>10}  {}\n", "path", "block", "params", "state");
     for (auto& s : model.sublayers()) {
       std::string state = s->removed() ? "removed" : s->enabled() ? "active" : "off";

@@ -37,6 +37,7 @@ void register_prune_modules(CLI::App& app) {
                     measurement_description(run.measure)),
         {{"model", run.model_dir.string()},
          {"removed", run.paths},
+         {"delivered", measured.back().dir.string()},
          {"finetune_steps", steps},
          {"command", command_line()},
          {"options", s.to_nested_json()}});
