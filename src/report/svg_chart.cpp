@@ -167,11 +167,16 @@ std::string line_chart_svg(const LineChart& chart) {
           "</circle>\n",
           px(s.x[j]), py(s.y[j]), colour, html_escape(s.name), number_label(s.x[j]),
           number_label(s.y[j]));
-    // Labels alternate above and below their point so that neighbours overlap less.
-    for (size_t j = 0; j < s.labels.size() && j < s.x.size() && j < s.y.size(); ++j)
+    // Labels alternate above and below their point so that neighbours overlap less, and end at
+    // their point in the right half so that they stay inside the plot.
+    for (size_t j = 0; j < s.labels.size() && j < s.x.size() && j < s.y.size(); ++j) {
+      const bool right_half = px(s.x[j]) > left + plot_w / 2;
       svg += fmt::format(
-          "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"10\" fill=\"#333333\">{}</text>\n",
-          px(s.x[j]) + 5, py(s.y[j]) + (j % 2 ? 13 : -6), html_escape(s.labels[j]));
+          "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"{}\" font-size=\"10\" "
+          "fill=\"#333333\">{}</text>\n",
+          px(s.x[j]) + (right_half ? -5 : 5), py(s.y[j]) + (j % 2 ? 13 : -6),
+          right_half ? "end" : "start", html_escape(s.labels[j]));
+    }
     if (s.points_only)
       svg += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{}\"/>", left + plot_w + 20,
                          legend_y, colour);

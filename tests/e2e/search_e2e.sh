@@ -49,6 +49,9 @@ check "report draws the search" grep -q "<svg" "$work/s/report.html"
 
 expect_error "an unknown stage" 1 "--stage must be 1, 2 or 3, got 4" -- \
   "$bin" search "$work/pt/best" --stage 4 --output "$work/x"
+expect_error "--max-steps names the search's own budgets" 1 \
+  "--max-steps: train.max_steps does not apply to search; its budgets are --supernet-warmup" -- \
+  "$bin" search "$work/pt/best" --max-steps 5 --output "$work/x"
 expect_error "an unknown sampler" 1 "lanas" -- \
   "$bin" search "$work/pt/best" --sampler grid --output "$work/x"
 expect_error "a bad fixed architecture" 1 "--fixed: expression 'linear1_1(gelu(x)', character 18: expected ','" -- \

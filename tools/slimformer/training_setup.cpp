@@ -148,6 +148,20 @@ std::shared_ptr<data::Tokenizer> tokenizer_from_settings(const core::Settings& s
   return pipeline::tokenizer_for_new_model(s.get_string("vocab.model"), vo, lines, output);
 }
 
+std::vector<std::string> masked_lm_texts(const core::Settings& s) {
+  auto texts = get_list(s, "data.train_text");
+  if (texts.empty()) s.fail("data.train_text", "must name at least one text file");
+  return texts;
+}
+
+pipeline::MaskedLMData masked_lm_data(const core::Settings& s) {
+  pipeline::MaskedLMData data;
+  data.max_length = s.get_int_at_least("data.max_length", 8);
+  data.valid_pairs = s.get_int_at_least("data.valid_pairs", 1);
+  data.mask_probability = s.get_double_in("data.mask_probability", 0, 1, false);
+  return data;
+}
+
 pipeline::TrainingRun training_run(const core::Settings& s, const CommonOptions& common,
                                    const std::string& label) {
   pipeline::TrainingRun run;

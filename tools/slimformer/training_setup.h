@@ -35,6 +35,11 @@ std::shared_ptr<data::Tokenizer> tokenizer_from_settings(const core::Settings& s
 // The pipeline's training run per the train.* options: trainer options (stopped by Ctrl-C), the
 // device, batch budget and label smoothing, the run's record (command and options) and a progress
 // bar labelled `label` with validation lines.
+// The masked-LM text files of data.train_text (at least one) and the data.max_length,
+// data.valid_pairs and data.mask_probability settings (pretrain and search).
+std::vector<std::string> masked_lm_texts(const core::Settings& settings);
+pipeline::MaskedLMData masked_lm_data(const core::Settings& settings);
+
 pipeline::TrainingRun training_run(const core::Settings& settings, const CommonOptions& common,
                                    const std::string& label);
 

@@ -121,12 +121,13 @@ void register_compare(CLI::App& app) {
     auto comparison = pipeline::compare_models(named, o);
     comparison.description = fmt::format(
         "{} variants; {} Latency: the first {} examples one at a time, in ms per example. "
-        "Throughput: the whole set in batches of {} tokens. Peak memory: the peak resident set "
-        "of a process that loads the variant and runs both (LibTorch included). Pareto-optimal: "
-        "no other variant is at least as accurate and at least as fast (or small), and better "
-        "in one.",
+        "Throughput: the whole set in batches of {} tokens. {}Pareto-optimal: no other variant "
+        "is at least as accurate and at least as fast (or small), and better in one.",
         named.size(), measurement_description(o.measure), o.measure.latency_examples,
-        o.measure.evaluation.max_tokens);
+        o.measure.evaluation.max_tokens,
+        o.peak_memory_mb ? "Peak memory: the peak resident set of a process that loads the "
+                           "variant and runs both (LibTorch included). "
+                         : "");
     pipeline::write_comparison(comparison, out,
                                {{"command", command_line()}, {"options", s.to_nested_json()}});
     fmt::print("{:<28} {:>9} {:>11} {:>8} {:>10} {:>11} {:>8}  {}\n", "variant",

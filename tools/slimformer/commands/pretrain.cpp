@@ -95,12 +95,8 @@ void register_pretrain(CLI::App& app) {
     auto run = training_run(s, *common, "pretrain");
     add_pruning_hook(s, run);
     const fs::path out = run.train.output_dir;
-    const auto texts = get_list(s, "data.train_text");
-    if (texts.empty()) s.fail("data.train_text", "must name at least one text file");
-    pipeline::MaskedLMData data;
-    data.max_length = s.get_int_at_least("data.max_length", 8);
-    data.valid_pairs = s.get_int_at_least("data.valid_pairs", 1);
-    data.mask_probability = s.get_double_in("data.mask_probability", 0, 1, false);
+    const auto texts = masked_lm_texts(s);
+    const auto data = masked_lm_data(s);
     pipeline::prepare_output_dir(run.train);
     const auto corpus = pipeline::read_pretrain_corpus(texts);
 

@@ -8,6 +8,7 @@
 #include "command_line.h"
 #include "commands.h"
 #include "options.h"
+#include "slimformer/core/error.h"
 #include "slimformer/pipeline/search.h"
 #include "training_setup.h"
 
@@ -88,14 +89,17 @@ void register_search(CLI::App& app) {
     core::Settings s;
     if (!options->resolve(s)) return;
     common->apply();
+    // The search has several trainings, each with its own budget option.
+    if (s.origin("train.max_steps") != "default")
+      throw core::UserError(fmt::format(
+          "{}: train.max_steps does not apply to search; its budgets are --supernet-warmup, "
+          "--candidate-steps, --sharing-steps and --student-steps",
+          s.origin("train.max_steps")));
     pipeline::SearchRun run;
     run.teacher = s.get_string("teacher");
     run.out = s.get_string("output");
-    run.text = get_list(s, "data.train_text");
-    if (run.text.empty()) s.fail("data.train_text", "must name at least one text file");
-    run.data.max_length = s.get_int_at_least("data.max_length", 8);
-    run.data.valid_pairs = s.get_int_at_least("data.valid_pairs", 1);
-    run.data.mask_probability = s.get_double_in("data.mask_probability", 0, 1, false);
+    run.text = masked_lm_texts(s);
+    run.data = masked_lm_data(s);
     run.training = training_run(s, *common, "search");
     run.warmup_steps = s.get_int_at_least("search.warmup_steps", 0);
     run.min_parameters = s.get_int_at_least("search.min_params", 0);
