@@ -41,6 +41,7 @@ report::Comparison compare_models(const std::vector<NamedModel>& models,
     v.parameters = m.parameters, v.disk_mb = m.disk_mb;
     v.value = m.value, v.metrics = m.metrics;
     v.latency_ms = m.latency_ms;
+    v.latency_rounds_ms = m.latency_rounds_ms;
     v.examples_per_second = double(m.examples) / m.seconds;
     v.chain = chain_labels(train::read_record(m.dir));
     if (options.peak_memory_mb) v.peak_mb = options.peak_memory_mb(m.dir);
@@ -60,6 +61,8 @@ nlohmann::json comparison_json(const report::Comparison& c) {
                         {"value", v.value},
                         {"metrics", v.metrics},
                         {"latency_ms", v.latency_ms},
+                        {"latency_ms_rounds", v.latency_rounds_ms},
+                        {"latency_spread", report::latency_spread(v)},
                         {"examples_per_second", v.examples_per_second},
                         {"peak_mb", v.peak_mb},
                         {"chain", v.chain},

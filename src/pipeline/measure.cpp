@@ -77,6 +77,7 @@ std::vector<MeasuredModel> measure_models(const std::vector<NamedModel>& models,
         double ignored = 0;
         const double ms = 1e3 * timed(evaluator, ignored) / double(evaluator.examples());
         m.latency_ms = round == 0 ? ms : std::min(m.latency_ms, ms);
+        m.latency_rounds_ms.push_back(ms);
         m.latency_examples = evaluator.examples();
       }
       if (options.on_progress)

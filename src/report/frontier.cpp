@@ -25,6 +25,12 @@ std::vector<bool> pareto_optimal(const std::vector<double>& cost, const std::vec
   return optimal;
 }
 
+double latency_spread(const ComparedVariant& v) {
+  if (v.latency_rounds_ms.size() < 2) return 1.0;
+  const auto [low, high] = std::minmax_element(v.latency_rounds_ms.begin(), v.latency_rounds_ms.end());
+  return *low > 0 ? *high / *low : 1.0;
+}
+
 void mark_frontiers(Comparison& c) {
   std::vector<double> latency, size, value;
   for (const auto& v : c.variants)
@@ -82,7 +88,8 @@ std::string comparison_html(const Comparison& c) {
                                          "size on disk (MB)", &ComparedVariant::disk_mb,
                                          &ComparedVariant::optimal_for_size)));
   std::vector<std::string> header = {"variant", c.metric_label, "parameters", "MB on disk",
-                                     "ms per example (batch 1)", "examples/s (batched)"};
+                                     "ms per example (batch 1)", "slowest / fastest round",
+                                     "examples/s (batched)"};
   if (memory) header.push_back("peak MB");
   header.insert(header.end(), {"optimal: latency", "optimal: size"});
   std::vector<std::vector<std::string>> rows;
@@ -91,12 +98,20 @@ std::string comparison_html(const Comparison& c) {
                                     fmt::format("{}", v.parameters),
                                     fmt::format("{:.1f}", v.disk_mb),
                                     fmt::format("{:.2f}", v.latency_ms),
+                                    fmt::format("{:.2f}x", latency_spread(v)),
                                     fmt::format("{:.1f}", v.examples_per_second)};
     if (memory) row.push_back(v.peak_mb > 0 ? fmt::format("{:.0f}", v.peak_mb) : "-");
     row.insert(row.end(), {mark(v.optimal_for_latency), mark(v.optimal_for_size)});
     rows.push_back(std::move(row));
   }
+  double spread = 1.0;
+  for (const auto& v : c.variants) spread = std::max(spread, latency_spread(v));
   html.heading("Variants");
+  if (spread > 1.0)
+    html.paragraph(fmt::format(
+        "Latency is each variant's fastest round; its rounds differ by up to {:.2f}x. Latency "
+        "differences smaller than that are within this machine's noise.",
+        spread));
   html.table(header, rows);
   html.heading("How each variant was produced");
   std::vector<std::vector<std::string>> chains;

@@ -63,7 +63,11 @@ TEST(Pareto, MarksBothFrontiers) {
   EXPECT_FALSE(c.variants[2].optimal_for_size);  // "sparse" is smaller and better
   EXPECT_FALSE(c.variants[3].optimal_for_latency);
   EXPECT_TRUE(c.variants[3].optimal_for_size);
+  EXPECT_DOUBLE_EQ(report::latency_spread(c.variants[0]), 1.0);  // one round: nothing to say
+  c.variants[1].latency_rounds_ms = {9.0, 11.7, 10.0};
+  EXPECT_NEAR(report::latency_spread(c.variants[1]), 1.3, 1e-12);
   const auto html = report::comparison_html(c);
+  EXPECT_NE(html.find("its rounds differ by up to 1.30x"), std::string::npos);
   for (const char* name : {"original", "sparse", "pruned", "both"})
     EXPECT_NE(html.find(std::string(">") + name + "<"), std::string::npos) << name;
   EXPECT_NE(html.find("latency at batch 1 (ms per example)"), std::string::npos);

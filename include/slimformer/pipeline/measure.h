@@ -39,6 +39,7 @@ struct MeasuredModel {
   double seconds = 0;                     // the fastest evaluation
   size_t examples = 0;
   double latency_ms = 0;  // per example at batch 1, the fastest round (latency_examples > 0)
+  std::vector<double> latency_rounds_ms;  // every round's, to show how much they move
   size_t latency_examples = 0;
 };
 

@@ -21,7 +21,8 @@ struct ComparedVariant {
   double disk_mb = 0;
   double value = 0;                       // the chosen metric
   std::map<std::string, double> metrics;  // all the evaluation computed
-  double latency_ms = 0;                  // per example at batch 1
+  double latency_ms = 0;                  // per example at batch 1, the fastest round
+  std::vector<double> latency_rounds_ms;  // each round's
   double examples_per_second = 0;         // at the evaluation's batch
   double peak_mb = 0;                     // peak resident memory of a process running it (0: not measured)
   std::vector<std::string> chain;         // the compression steps that produced it, in order
@@ -34,6 +35,9 @@ struct Comparison {
   bool higher_is_better = true;
   std::vector<ComparedVariant> variants;
 };
+
+// The slowest round's latency over the fastest's (1: steady, or a single round).
+double latency_spread(const ComparedVariant& variant);
 
 // Sets each variant's optimal_for_latency and optimal_for_size.
 void mark_frontiers(Comparison& comparison);
