@@ -2,28 +2,14 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
+#include "slimformer/core/process_memory.h"
 #include "slimformer/pipeline/compress.h"
 
 namespace slimformer::pipeline {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-// A field of /proc/self/status in MB ("VmRSS", "VmHWM"); 0 where the file is missing.
-double process_status_mb(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;
-  return 0;
-}
-
-}  // namespace
 
 report::Comparison compare_models(const std::vector<NamedModel>& models,
                                   const CompareOptions& options) {
@@ -34,7 +20,7 @@ report::Comparison compare_models(const std::vector<NamedModel>& models,
   c.title = options.title;
   c.metric = measured.front().metric;
   c.metric_label = metric_label(c.metric);
-  c.higher_is_better = c.metric != "ppl" && c.metric != "loss";
+  c.higher_is_better = measured.front().higher_is_better;
   for (const auto& m : measured) {
     report::ComparedVariant v;
     v.name = m.name, v.dir = m.dir.string();
@@ -86,14 +72,14 @@ void write_comparison(const report::Comparison& c, const fs::path& out,
 MemoryProbe probe_memory(const fs::path& model, const EvaluationOptions& options,
                          int64_t latency_examples) {
   MemoryProbe probe;
-  probe.baseline_mb = process_status_mb("VmRSS");
+  probe.baseline_mb = core::resident_mb();
   auto loaded = train::load_model(model, options.device);
   auto one_at_a_time = options;
   one_at_a_time.one_at_a_time = true;
   one_at_a_time.samples = latency_examples;
   make_evaluator(loaded, one_at_a_time, model.string())->evaluate({});
   make_evaluator(loaded, options, model.string())->evaluate({});
-  probe.peak_mb = process_status_mb("VmHWM");
+  probe.peak_mb = core::peak_resident_mb();
   return probe;
 }
 

@@ -12,6 +12,7 @@
 #include "slimformer/core/files.h"
 #include "slimformer/core/glob.h"
 #include "slimformer/core/settings.h"
+#include "slimformer/core/text_list.h"
 #include "slimformer/models/architecture.h"
 #include "slimformer/train/checkpoint.h"
 
@@ -143,12 +144,8 @@ int64_t option_int(const json& effective, const std::string& key, int64_t fallba
 std::vector<std::string> option_list(const json& effective, const std::string& key) {
   std::vector<std::string> out;
   auto add = [&](const std::string& text) {
-    size_t start = 0;
-    while (start <= text.size()) {
-      size_t end = std::min(text.find(',', start), text.size());
-      if (end > start) out.push_back(text.substr(start, end - start));
-      start = end + 1;
-    }
+    const auto items = core::split_commas(text);
+    out.insert(out.end(), items.begin(), items.end());
   };
   if (!effective.contains(key)) return out;
   if (effective[key].is_array()) {

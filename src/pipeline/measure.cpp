@@ -67,6 +67,7 @@ std::vector<MeasuredModel> measure_models(const std::vector<NamedModel>& models,
       m.seconds = std::min(m.seconds, timed(*evaluators[i], value));
       if (round == 0) {
         m.metric = evaluators[i]->metric();
+        m.higher_is_better = evaluators[i]->higher_is_better();
         m.value = value;
         m.metrics = evaluators[i]->details();
         m.metrics[m.metric] = value;

@@ -4,7 +4,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <numeric>
 
 #include "slimformer/report/html_report.h"
 #include "slimformer/report/svg_chart.h"

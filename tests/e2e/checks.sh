@@ -24,8 +24,12 @@ expect_error() {  # expect_error NAME EXIT_CODE MESSAGE -- COMMAND...
   fi
 }
 
-find_browser() {  # prints the headless browser's path, or nothing
-  command -v chromium || command -v chromium-browser || command -v google-chrome || true
+require_browser() {  # sets $browser to a headless Chromium, or skips the script, saying so
+  browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+  if [ -z "$browser" ]; then
+    echo "skipped: no Chromium (apt-get install chromium)"
+    exit 0
+  fi
 }
 tiny_translation_model() {  # tiny_translation_model OUT LINES STEPS: trains into OUT, data in $work
   zcat "$src/data/multi30k/train.en.gz" | head -n "$2" >"$work/train.en"

@@ -6,11 +6,7 @@
 set -uo pipefail
 source "$(dirname "$0")/checks.sh"
 cd "$src" || exit 1
-browser=$(find_browser)
-if [ -z "$browser" ]; then
-  echo "skipped: no Chromium (apt-get install chromium)"
-  exit 0
-fi
+require_browser
 
 tiny_translation_model "$work/base" 1000 2
 for s in 0.5 0.9; do

@@ -7,11 +7,7 @@
 set -uo pipefail
 source "$(dirname "$0")/checks.sh"
 cd "$src" || exit 1
-browser=$(find_browser)
-if [ -z "$browser" ]; then
-  echo "skipped: no Chromium (apt-get install chromium)"
-  exit 0
-fi
+require_browser
 
 zcat data/multi30k/train.en.gz | head -n 1500 >"$work/text.txt"
 tiny=(--vocab-size 300 --d-model 32 --encoder-layers 2 --encoder-attention-heads 4

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "slimformer/core/runtime.h"
+#include "slimformer/core/text_list.h"
 #include "slimformer/kernels/sparse_matmul.h"
 
 namespace slimformer::tools {
@@ -86,12 +87,8 @@ std::string given_string(const core::Settings& s, const std::string& key) {
 std::vector<std::string> get_list(const core::Settings& settings, const std::string& key) {
   std::vector<std::string> out;
   for (const auto& item : settings.get_strings(key)) {
-    size_t start = 0;
-    while (start <= item.size()) {
-      size_t end = std::min(item.find(',', start), item.size());
-      if (end > start) out.push_back(item.substr(start, end - start));
-      start = end + 1;
-    }
+    const auto items = core::split_commas(item);
+    out.insert(out.end(), items.begin(), items.end());
   }
   return out;
 }

@@ -34,6 +34,7 @@ struct MeasuredModel {
   std::vector<std::string> removed;  // sublayers removed from it
   double disk_mb = 0;
   std::string metric;                     // the chosen metric
+  bool higher_is_better = true;           // of the chosen metric
   double value = 0;                       // its value
   std::map<std::string, double> metrics;  // everything the evaluation computed
   double seconds = 0;                     // the fastest evaluation

@@ -8,7 +8,6 @@
 // process's peak resident memory so far (run one model and setting per process, as
 // bench/linear_decode.sh does, to read it per model).
 #include <fmt/format.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <iostream>
@@ -16,6 +15,7 @@
 #include "commands.h"
 #include "options.h"
 #include "slimformer/core/error.h"
+#include "slimformer/core/process_memory.h"
 #include "slimformer/methods/linearize/linearize.h"
 #include "slimformer/models/causal_lm.h"
 #include "slimformer/models/seq2seq.h"
@@ -115,12 +115,6 @@ std::pair<double, int64_t> decode(models::ModelTree& tree, const Setting& s) {
   return {seconds, bytes};
 }
 
-double peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return double(usage.ru_maxrss) / 1024.0;  // kilobytes on Linux
-}
-
 void bench_linear(const LinearBenchOptions& o) {
   std::vector<Setting> settings;
   int64_t longest = 2;
@@ -145,7 +139,7 @@ void bench_linear(const LinearBenchOptions& o) {
                                {"seconds", seconds},
                                {"tokens_per_second", double(s.batch * s.length) / seconds},
                                {"state_mb", double(bytes) / (1 << 20)},
-                               {"peak_rss_mb", peak_rss_mb()}};
+                               {"peak_rss_mb", core::peak_resident_mb()}};
         std::cout << line.dump() << std::endl;
       }
     }
