@@ -39,6 +39,7 @@ run_case beam5-batched 4 translate "$translation" --beam 5
 run_case greedy-one-at-a-time 50 translate "$translation" --beam 1 --one-at-a-time --limit 200
 run_case beam5-one-at-a-time 20 translate "$translation" --beam 5 --one-at-a-time --limit 200
 run_case stories260K-greedy 5 generate "$lm" --limit 20 --new-tokens 128
+run_case stories260K-beam5 3 generate "$lm" --limit 20 --new-tokens 128 --beam 5
 
 printf '%s\n' "${results[@]}"
 printf '%s\n' "${results[@]}" | "$python" -c '

@@ -241,17 +241,42 @@ def greedy(model, src, max_length, use_cache):
     return out
 
 
-def beam(model, src, max_length, k, length_penalty, use_cache):
-    batch = src.shape[0]
-    steps = Seq2SeqSteps(model, src, use_cache)
-    steps.expand(torch.arange(batch).repeat_interleave(k))
-    eos = model.c["eos_token_id"]
+class PromptSteps:
+    """Next-token log-probabilities of a language model continuing one prompt, for k beams."""
+
+    def __init__(self, model, prompt, k, use_cache):
+        self.m, self.k = model, k
+        self.prompt = torch.tensor([prompt], dtype=torch.long)
+        self.caches = [dict() for _ in range(model.c["decoder_layers"])] if use_cache else None
+
+    def reorder(self, order):
+        for cache in self.caches or []:
+            cache["self"]["k"] = cache["self"]["k"].index_select(0, order)
+            cache["self"]["v"] = cache["self"]["v"].index_select(0, order)
+
+    def log_probs(self, prefix):
+        """prefix: [rows, 1 + generated] (a start column, then the tokens generated so far)."""
+        m, generated, length = self.m, prefix[:, 1:], self.prompt.shape[1]
+        if generated.shape[1] == 0:  # the prompt, once, repeated for every beam
+            x = m.stack(m.embed_tokens(self.prompt, 0, m.embed, "embed_positions.weight"), "decoder", 0, self.caches)
+            self.reorder(torch.zeros(self.k, dtype=torch.long))
+            return torch.log_softmax(m.logits(x[:, -1]), -1).expand(self.k, -1)
+        if self.caches is not None:
+            start, tokens = length + generated.shape[1] - 1, generated[:, -1:]
+        else:
+            start, tokens = 0, torch.cat([self.prompt.expand(prefix.shape[0], -1), generated], 1)
+        x = m.stack(m.embed_tokens(tokens, start, m.embed, "embed_positions.weight"), "decoder", start, self.caches)
+        return torch.log_softmax(m.logits(x[:, -1]), -1)
+
+
+def beam(steps, batch, max_length, k, length_penalty, start_token, end_tokens):
+    """Beam search over `steps` (batch * k rows), as slimformer's eval/beam_search.cpp."""
     inf = float("inf")
     finished = [[] for _ in range(batch)]
     done = [False] * batch
     history = [[] for _ in range(batch * k)]
     scores = [0.0 if j == 0 else -inf for _ in range(batch) for j in range(k)]
-    prefix = torch.full((batch * k, 1), model.c["bos_token_id"], dtype=torch.long)
+    prefix = torch.full((batch * k, 1), start_token, dtype=torch.long)
 
     def normalized(score, length):
         return score / math.pow(length, length_penalty)
@@ -262,7 +287,7 @@ def beam(model, src, max_length, k, length_penalty, use_cache):
         total = lp.double() + torch.tensor(scores, dtype=torch.float64).unsqueeze(1)
         top_scores, top_index = total.view(batch, k * vocab).topk(2 * k, 1)
         top_scores, top_index = top_scores.tolist(), top_index.tolist()
-        order, tokens, new_scores = [0] * (batch * k), [eos] * (batch * k), [-inf] * (batch * k)
+        order, tokens, new_scores = [0] * (batch * k), [start_token] * (batch * k), [-inf] * (batch * k)
         for b in range(batch):
             filled = 0
             for c in range(2 * k):
@@ -273,7 +298,7 @@ def beam(model, src, max_length, k, length_penalty, use_cache):
                 if not math.isfinite(score):
                     break
                 row = b * k + beam_index
-                if token == eos:
+                if token in end_tokens:
                     if not done[b] and len(finished[b]) < k:
                         finished[b].append((history[row], normalized(score, len(history[row]) + 1)))
                     continue
@@ -346,12 +371,19 @@ def main():
     lm = model.c["model_type"] == "causal_lm"
 
     def run(batch):
-        if lm:
+        k = plan.get("beam", 1)
+        if lm and k <= 1:
             return [generate(model, p, plan["new_tokens"], use_cache) for p in batch["src"]]
+        if lm:  # no end token: every prompt the same work, as slimformer's bench generate
+            return [beam(PromptSteps(model, p, k, use_cache), 1, plan["new_tokens"], k, plan["length_penalty"], 0, [])[0]
+                    for p in batch["src"]]
         src = torch.tensor(batch["src"], dtype=torch.long)
-        if plan["beam"] <= 1:
+        if k <= 1:
             return greedy(model, src, batch["max_length"], use_cache)
-        return beam(model, src, batch["max_length"], plan["beam"], plan["length_penalty"], use_cache)
+        steps = Seq2SeqSteps(model, src, use_cache)
+        steps.expand(torch.arange(src.shape[0]).repeat_interleave(k))
+        return beam(steps, src.shape[0], batch["max_length"], k, plan["length_penalty"],
+                    model.c["bos_token_id"], [model.c["eos_token_id"]])
 
     with torch.inference_mode():
         for batch in batches[: args.warmup]:

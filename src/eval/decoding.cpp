@@ -1,10 +1,11 @@
 #include "slimformer/eval/decoding.h"
 
 #include <algorithm>
-#include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "slimformer/data/parallel_corpus.h"
+#include "slimformer/eval/beam_search.h"
 
 namespace slimformer::eval {
 
@@ -25,11 +26,32 @@ torch::Tensor banned_tokens(const torch::Device& device) {
   return torch::tensor({Vocab::kPad, Vocab::kBos}, torch::kInt64).to(device);
 }
 
-// Whether to drop finished rows from the batch now: dropping copies every state, so it waits
-// until a quarter of the rows (at least one) are finished ones still computed for nothing.
-bool worth_dropping(size_t finished_rows, size_t rows) {
-  return finished_rows > 0 && 4 * finished_rows >= rows;
-}
+// The decoder over a batch of sources, each source's row repeated for its k beams.
+class TranslationScorer : public BeamScorer {
+ public:
+  TranslationScorer(models::Seq2SeqTransformerImpl& model, const models::EncoderOutput& encoded,
+                    int64_t beam_size, int64_t max_length)
+      : model_(model),
+        banned_(banned_tokens(encoded.memory.device())),
+        state_(model.make_state(max_length)) {
+    const int64_t batch = encoded.memory.size(0);
+    encoded_ = encoded.index_select(
+        torch::arange(batch, torch::kInt64).repeat_interleave(beam_size).to(banned_.device()));
+  }
+  torch::Tensor next_log_probs(const torch::Tensor& last) override {
+    return next_token_log_probs(model_, last, encoded_, state_, banned_);
+  }
+  void reorder(const torch::Tensor& order, nn::Reorder scope) override {
+    state_.reorder(order, scope);
+    if (scope == nn::Reorder::kAny) encoded_ = encoded_.index_select(order);
+  }
+
+ private:
+  models::Seq2SeqTransformerImpl& model_;
+  torch::Tensor banned_;
+  models::EncoderOutput encoded_;
+  models::DecodingState state_;
+};
 
 }  // namespace
 
@@ -98,127 +120,16 @@ std::vector<std::vector<int64_t>> beam_search(models::Seq2SeqTransformerImpl& mo
                                               double length_penalty) {
   if (beam_size <= 1) return greedy_search(model, source_encoded, max_length);
   c10::InferenceMode inference;
-  const int64_t batch = source_encoded.memory.size(0), k = beam_size;
+  const int64_t batch = source_encoded.memory.size(0);
   const auto device = source_encoded.memory.device();
-  const auto id_options = torch::dtype(torch::kInt64).device(device);
-  const torch::Tensor banned = banned_tokens(device);
-  // Every source row is repeated k times: row a * k + j is beam j of the a-th sentence still
-  // decoded, sentence[a].
-  torch::Tensor expand = torch::arange(batch, torch::kInt64).repeat_interleave(k).to(device);
-  auto encoded = source_encoded.index_select(expand);
-  auto state = model.make_state(max_length);
-  std::vector<int64_t> sentence(batch);
-  std::iota(sentence.begin(), sentence.end(), 0);
-
-  struct Finished {
-    std::vector<int64_t> tokens;
-    double score;
-  };
-  std::vector<std::vector<Finished>> finished(batch);
-  std::vector<bool> done(batch, false);
-  std::vector<std::vector<int64_t>> history(batch * k);
-  std::vector<double> scores(batch * k, 0.0);
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t j = 1; j < k; ++j) scores[b * k + j] = -std::numeric_limits<double>::infinity();
-  torch::Tensor last = torch::full({batch * k, 1}, Vocab::kBos, id_options);
-
-  auto normalized = [&](double score, size_t length) {
-    return score / std::pow(static_cast<double>(length), length_penalty);
-  };
-  size_t done_present = 0;  // finished sentences whose rows are still in the batch
-  for (int64_t step = 0; step < max_length; ++step) {
-    const int64_t present = static_cast<int64_t>(sentence.size()), rows = present * k;
-    torch::Tensor log_probs = next_token_log_probs(model, last, encoded, state, banned);
-    // A sentence's best 2k continuations come from its beams' best 2k tokens each: select those
-    // on the device, then add the beams' scores in double precision on the host.
-    const int64_t per_row = std::min(2 * k, log_probs.size(1));
-    const int64_t candidates = std::min(2 * k, k * per_row);
-    auto [row_best, row_tokens] = log_probs.topk(per_row, 1);
-    row_tokens = row_tokens.to(torch::kCPU);
-    torch::Tensor total = row_best.to(torch::kCPU).to(torch::kFloat64) +
-                          torch::tensor(scores, torch::kFloat64).unsqueeze(1);
-    auto [top_scores, top_index] = total.view({present, k * per_row}).topk(candidates, 1);
-    auto s_acc = top_scores.accessor<double, 2>();
-    auto i_acc = top_index.accessor<int64_t, 2>();
-    auto t_acc = row_tokens.accessor<int64_t, 2>();
-
-    std::vector<int64_t> order(rows), tokens(rows, Vocab::kEos);
-    std::vector<double> new_scores(rows, -std::numeric_limits<double>::infinity());
-    for (int64_t a = 0; a < present; ++a) {
-      const int64_t b = sentence[a];
-      const bool was_done = done[b];
-      int64_t filled = 0;
-      for (int64_t c = 0; c < candidates && filled < k; ++c) {
-        const int64_t beam = i_acc[a][c] / per_row;
-        const int64_t token = t_acc[a * k + beam][i_acc[a][c] % per_row];
-        const double score = s_acc[a][c];
-        if (!std::isfinite(score)) break;
-        const int64_t row = a * k + beam;
-        if (token == Vocab::kEos) {
-          if (!done[b] && int64_t(finished[b].size()) < k)
-            finished[b].push_back({history[row], normalized(score, history[row].size() + 1)});
-          continue;
-        }
-        order[a * k + filled] = row;
-        tokens[a * k + filled] = token;
-        new_scores[a * k + filled] = score;
-        ++filled;
-      }
-      for (int64_t j = filled; j < k; ++j) order[a * k + j] = a * k;  // dead beams
-      if (int64_t(finished[b].size()) >= k) done[b] = true;
-      if (done[b] && !was_done) ++done_present;
-    }
-    if (done_present == sentence.size()) break;
-
-    // Rows of sentences still decoded, all of them unless dropping the finished ones pays now.
-    std::vector<int64_t> keep_present;
-    const bool drop = worth_dropping(done_present, sentence.size());
-    for (int64_t a = 0; a < present; ++a)
-      if (!drop || !done[sentence[a]]) keep_present.push_back(a);
-    std::vector<int64_t> state_order, next_tokens, next_sentence;
-    std::vector<double> next_scores;
-    std::vector<std::vector<int64_t>> next_history;
-    for (int64_t a : keep_present) {
-      next_sentence.push_back(sentence[a]);
-      for (int64_t j = 0; j < k; ++j) {
-        const int64_t r = a * k + j;
-        state_order.push_back(order[r]);
-        next_tokens.push_back(tokens[r]);
-        next_scores.push_back(new_scores[r]);
-        next_history.push_back(history[order[r]]);
-        next_history.back().push_back(tokens[r]);
-      }
-    }
-    torch::Tensor order_tensor = torch::tensor(state_order, torch::kInt64).to(device);
-    if (drop) {
-      state.reorder(order_tensor, nn::Reorder::kAny);
-      encoded = encoded.index_select(order_tensor);
-      done_present = 0;
-    } else {
-      state.reorder(order_tensor, nn::Reorder::kWithinSource);
-    }
-    history = std::move(next_history);
-    scores = std::move(next_scores);
-    sentence = std::move(next_sentence);
-    last = torch::tensor(next_tokens, torch::kInt64).to(device).unsqueeze(1);
-  }
-
-  std::vector<std::vector<int64_t>> out(batch);
-  for (int64_t a = 0; a < int64_t(sentence.size()); ++a) {
-    const int64_t b = sentence[a];
-    // Unfinished beams compete too when the length limit was reached.
-    for (int64_t j = 0; j < k && !done[b]; ++j)
-      if (std::isfinite(scores[a * k + j]))
-        finished[b].push_back(
-            {history[a * k + j], normalized(scores[a * k + j], history[a * k + j].size())});
-  }
-  for (int64_t b = 0; b < batch; ++b) {
-    auto best =
-        std::max_element(finished[b].begin(), finished[b].end(),
-                         [](const Finished& x, const Finished& y) { return x.score < y.score; });
-    if (best != finished[b].end()) out[b] = best->tokens;
-  }
-  return out;
+  TranslationScorer scorer(model, source_encoded, beam_size, max_length);
+  BeamOptions options;
+  options.beam_size = beam_size;
+  options.max_length = max_length;
+  options.length_penalty = length_penalty;
+  options.start_token = Vocab::kBos;
+  options.end_tokens = {Vocab::kEos};
+  return eval::beam_search(scorer, batch, options, device);
 }
 
 SourceBatches prepare_source_batches(const models::Seq2SeqTransformerImpl& model,

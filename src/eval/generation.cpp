@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <random>
+#include <utility>
 
 #include "slimformer/core/error.h"
+#include "slimformer/eval/beam_search.h"
 
 namespace slimformer::eval {
 
@@ -32,6 +34,37 @@ int64_t pick_token(const torch::Tensor& logits, const GenerateOptions& options, 
   return order[keep - 1].item<int64_t>();  // rounding left the draw past the end
 }
 
+namespace {
+
+// A language model continuing one prompt: the prompt runs once, then its state is repeated for
+// each beam, and the first step's scores are the prompt's.
+class PromptScorer : public BeamScorer {
+ public:
+  PromptScorer(models::CausalLMImpl& model, const torch::Tensor& prompt, int64_t beam_size,
+               int64_t capacity)
+      : model_(model), state_(model.make_state(capacity)) {
+    first_ = log_probs(model_.forward(prompt, &state_)).expand({beam_size, -1}).contiguous();
+    state_.reorder(torch::zeros({beam_size}, torch::dtype(torch::kInt64).device(prompt.device())));
+  }
+  torch::Tensor next_log_probs(const torch::Tensor& last) override {
+    if (first_.defined()) return std::exchange(first_, torch::Tensor());
+    return log_probs(model_.forward(last, &state_));
+  }
+  void reorder(const torch::Tensor& order, nn::Reorder scope) override {
+    state_.reorder(order, scope);
+  }
+
+ private:
+  static torch::Tensor log_probs(const torch::Tensor& logits) {
+    return torch::log_softmax(logits.select(1, -1).to(torch::kFloat32), -1);
+  }
+  models::CausalLMImpl& model_;
+  models::DecodingState state_;
+  torch::Tensor first_;
+};
+
+}  // namespace
+
 std::vector<int64_t> generate(models::CausalLMImpl& model, const std::vector<int64_t>& prompt,
                               const GenerateOptions& options,
                               const std::function<void(int64_t)>& on_token) {
@@ -41,16 +74,34 @@ std::vector<int64_t> generate(models::CausalLMImpl& model, const std::vector<int
     throw core::UserError(
         fmt::format("generate: the prompt has {} tokens; the model's context is {}", prompt.size(),
                     model.config().max_position_embeddings));
+  if (options.beam_size > 1 && options.temperature > 0)
+    throw core::UserError(fmt::format(
+        "generate: beam search (beam {}) does not sample; temperature must be 0, got {}",
+        options.beam_size, options.temperature));
   c10::InferenceMode inference;
   model.eval();
   std::mt19937_64 rng(options.seed);
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   auto device = model.embed_tokens->weight.device();
-  auto state = model.make_state(static_cast<int64_t>(prompt.size()) + room);
   torch::Tensor input =
       torch::tensor(prompt, torch::TensorOptions().dtype(torch::kLong)).unsqueeze(0).to(device);
-  std::vector<int64_t> out;
   const int64_t steps = std::min(options.max_new_tokens, room);
+  if (options.beam_size > 1) {
+    PromptScorer scorer(model, input, options.beam_size,
+                        static_cast<int64_t>(prompt.size()) + room);
+    BeamOptions beam;
+    beam.beam_size = options.beam_size;
+    beam.max_length = steps;
+    beam.length_penalty = options.length_penalty;
+    beam.start_token = prompt.back();  // not read: the first step's scores are the prompt's
+    beam.end_tokens = options.stop_ids;
+    auto best = beam_search(scorer, 1, beam, device).front();
+    if (on_token)
+      for (int64_t token : best) on_token(token);
+    return best;
+  }
+  auto state = model.make_state(static_cast<int64_t>(prompt.size()) + room);
+  std::vector<int64_t> out;
   for (int64_t step = 0; step < steps; ++step) {
     torch::Tensor logits = model.forward(input, &state).select(1, -1)[0].to(torch::kCPU);
     const int64_t token = pick_token(logits, options, uniform(rng));

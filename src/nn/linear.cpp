@@ -1,5 +1,7 @@
 #include "slimformer/nn/linear.h"
 
+#include "slimformer/kernels/dense_rows.h"
+
 namespace slimformer::nn {
 
 LinearImpl::LinearImpl(const LinearOptions& options) : options_(options) { reset(); }
@@ -24,13 +26,20 @@ torch::Tensor dense_linear(const torch::Tensor& x, const torch::Tensor& weight,
                            const torch::Tensor& bias) {
   // One row without autograd (one sequence decoded a token at a time): a matrix-vector product
   // reads the weight once, where a matrix product would first copy it into packed panels.
-  if (x.numel() == x.size(-1) && !torch::GradMode::is_enabled() && x.dim() >= 1) {
+  if (torch::GradMode::is_enabled() || x.dim() < 1) return torch::linear(x, weight, bias);
+  const int64_t rows = x.numel() / std::max<int64_t>(x.size(-1), 1);
+  auto sizes = x.sizes().vec();
+  sizes.back() = weight.size(0);
+  if (rows == 1) {
     torch::Tensor y = bias.defined() ? torch::addmv(bias, weight, x.reshape(-1))
                                      : torch::mv(weight, x.reshape(-1));
-    auto sizes = x.sizes().vec();
-    sizes.back() = weight.size(0);
     return y.view(sizes);
   }
+  // A few rows (beams of one sentence): each weight read once, none copied into packed panels.
+  if (kernels::few_rows_pay(rows, x.size(-1)) && x.device().is_cpu() &&
+      x.scalar_type() == torch::kFloat32 && weight.scalar_type() == torch::kFloat32 &&
+      (!bias.defined() || bias.scalar_type() == torch::kFloat32))
+    return kernels::few_rows_linear(x.reshape({rows, x.size(-1)}), weight, bias).view(sizes);
   return torch::linear(x, weight, bias);
 }
 
@@ -59,7 +68,9 @@ torch::Tensor WeightProduct::forward(const torch::Tensor& x, const torch::Tensor
   return dense_linear(x, weight, bias);
 }
 
-torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return product_.forward(x, weight, bias); }
+torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
+  return product_.forward(x, weight, bias);
+}
 
 std::vector<std::pair<const void*, int64_t>> JoinedLinears::stamps(
     const std::vector<LinearImpl*>& parts) const {

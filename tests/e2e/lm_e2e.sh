@@ -25,6 +25,9 @@ check "sampling continues the prompt" grep -q "^Once upon a time, there was a do
 "$bin" generate "$work/st" --prompt "Once upon a time, there was a dog" --max-new-tokens 20 \
   --temperature 0.8 --top-p 0.9 --seed 7 >"$work/sampled2.txt"
 check "sampling is reproducible with a seed" cmp -s "$work/sampled.txt" "$work/sampled2.txt"
+"$bin" generate "$work/st" --prompt "Once upon a time, there was a dog" --max-new-tokens 30 \
+  --beam 4 >"$work/beam.txt"
+check "beam search continues the prompt" grep -q "^Once upon a time, there was a dog ." "$work/beam.txt"
 
 "$bin" evaluate "$work/st" --text "$work/expected.txt" --output "$work/eval" >"$work/eval.txt" 2>&1
 check "evaluate reports perplexity" grep -q "perplexity [0-9.]* per token" "$work/eval.txt"
@@ -109,6 +112,8 @@ expect_error "evaluate an LM without text" 1 "evaluate: a causal language model 
   "$bin" evaluate "$work/st"
 expect_error "generate with a translation model" 1 "model_type seq2seq is not a causal language model (expected model_type causal_lm)" -- \
   "$bin" generate "$src/models/multi30k-base"
+expect_error "beam search with sampling" 1 "generate: beam search (beam 4) does not sample; temperature must be 0, got 0.5" -- \
+  "$bin" generate "$work/st" --beam 4 --temperature 0.5
 expect_error "LM training without text" 1 "data.train_text must name a text file for --task lm, got \"\"" -- \
   "$bin" train --task lm --output "$work/x"
 expect_error "context beyond the model" 1 "--context must be at most model.max_position_embeddings 64, got 65" -- \

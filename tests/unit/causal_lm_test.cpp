@@ -239,5 +239,57 @@ TEST(Generation, PickTokenHonoursTemperatureTopKAndTopP) {
   EXPECT_EQ(eval::pick_token(logits, sample, 0.99), 1);
 }
 
+// Beam search as wide as the vocabulary keeps every one-token prefix, so after two steps it has
+// seen every two-token continuation: it must return the best of them, found here by scoring all
+// V^2 continuations in one full forward pass.
+TEST(Generation, BeamAsWideAsTheVocabularyFindsTheBestTwoTokens) {
+  torch::NoGradGuard no_grad;
+  for (const auto& config : {testing::tiny_gpt_config(), testing::tiny_llama_config()}) {
+    torch::manual_seed(5);
+    models::CausalLM model(config);
+    model->eval();
+    const std::vector<int64_t> prompt = {1, 7, 12, 30};
+    const int64_t v = config.vocab_size, p = int64_t(prompt.size());
+    eval::GenerateOptions options;
+    options.max_new_tokens = 2;
+    options.beam_size = v;
+    options.length_penalty = 0.0;  // plain sums of log-probabilities
+    auto best = eval::generate(*model, prompt, options);
+
+    torch::Tensor first = torch::arange(v).repeat_interleave(v),
+                  second = torch::arange(v).repeat(v);
+    torch::Tensor tokens = torch::cat({torch::tensor(prompt).unsqueeze(0).expand({v * v, p}),
+                                       first.unsqueeze(1), second.unsqueeze(1)},
+                                      1);
+    torch::Tensor log_probs = torch::log_softmax(model->forward(tokens), -1);
+    torch::Tensor score = log_probs.select(1, p - 1).gather(1, first.unsqueeze(1)).squeeze(1) +
+                          log_probs.select(1, p).gather(1, second.unsqueeze(1)).squeeze(1);
+    auto [top, index] = score.topk(2);
+    ASSERT_GT(top[0].item<double>() - top[1].item<double>(), 1e-4);  // a clear winner
+    const int64_t winner = index[0].item<int64_t>();
+    EXPECT_EQ(best, (std::vector<int64_t>{winner / v, winner % v})) << config.position_embedding;
+  }
+}
+
+TEST(Generation, BeamHypothesesEndAtAStopTokenAndBeamRefusesSampling) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(2);
+  models::CausalLM model(testing::tiny_gpt_config());
+  eval::GenerateOptions options;
+  options.max_new_tokens = 12;
+  options.beam_size = 3;
+  auto free_run = eval::generate(*model, {1, 2}, options);
+  ASSERT_EQ(free_run.size(), 12u);  // no stop token: every hypothesis runs to the limit
+  // Stopping at the free run's third token: no hypothesis goes past a stop token.
+  options.stop_ids = {free_run[2]};
+  for (int64_t token : eval::generate(*model, {1, 2}, options)) EXPECT_NE(token, free_run[2]);
+  options.temperature = 0.7;
+  expect_user_error(
+      [&] {
+        eval::generate(*model, {1, 2}, options);
+      },
+      "generate: beam search (beam 3) does not sample; temperature must be 0, got 0.7");
+}
+
 }  // namespace
 }  // namespace slimformer

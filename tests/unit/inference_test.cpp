@@ -8,6 +8,7 @@
 
 #include "slimformer/data/text_file.h"
 #include "slimformer/eval/decoding.h"
+#include "slimformer/kernels/dense_rows.h"
 #include "slimformer/models/seq2seq.h"
 #include "slimformer/nn/attention.h"
 #include "slimformer/nn/linear.h"
@@ -72,6 +73,36 @@ TEST(DenseLinear, OneRowEqualsTheMatrixProduct) {
   auto got = layer(x);
   EXPECT_EQ(got.sizes(), expected.sizes());
   EXPECT_TRUE(torch::allclose(got, expected, 1e-5, 1e-5));
+}
+
+// The few-row kernel against LibTorch's product: every row count it takes, widths that are and are
+// not multiples of eight, with and without a bias, on one thread and split over several.
+TEST(DenseLinear, FewRowsEqualTheMatrixProduct) {
+  torch::manual_seed(1);
+  for (auto [in, out] : {std::pair<int64_t, int64_t>{64, 48}, {37, 5}, {256, 1024}}) {
+    auto weight = torch::randn({out, in});
+    auto bias = torch::randn({out});
+    for (int64_t rows = 1; rows <= 8; ++rows) {
+      auto x = torch::randn({rows, in});
+      for (const auto& b : {bias, torch::Tensor()}) {
+        auto got = kernels::few_rows_linear(x, weight, b);
+        EXPECT_TRUE(torch::allclose(got, torch::linear(x, weight, b), 1e-4, 1e-4))
+            << rows << " rows, " << in << " -> " << out;
+      }
+    }
+  }
+  // A layer's input of five rows ([beams, 1, D]) takes the kernel and keeps its shape.
+  nn::Linear layer(256, 48);
+  auto x = torch::randn({5, 1, 256});
+  torch::Tensor expected = torch::linear(x, layer->weight, layer->bias);
+  torch::NoGradGuard no_grad;
+  ASSERT_TRUE(kernels::few_rows_pay(5, 256));
+  auto got = layer(x);
+  EXPECT_EQ(got.sizes(), expected.sizes());
+  EXPECT_TRUE(torch::allclose(got, expected, 1e-5, 1e-5));
+  EXPECT_FALSE(kernels::few_rows_pay(1, 256));
+  EXPECT_FALSE(kernels::few_rows_pay(9, 256));
+  EXPECT_FALSE(kernels::few_rows_pay(5, 172));
 }
 
 TEST(PositionTable, SlicesEqualTheDirectComputation) {

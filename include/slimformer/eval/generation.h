@@ -1,7 +1,8 @@
 // Text generation with a causal LM: the prompt runs through the model once, then one token per
 // step with the key/value cache. Greedy at temperature 0; otherwise sampling from the
 // temperature-scaled distribution, optionally cut to the top k tokens and to the smallest set
-// whose probability reaches top_p (nucleus sampling).
+// whose probability reaches top_p (nucleus sampling). With a beam size above 1, beam search with a
+// length penalty (eval/beam_search.h) instead: a stop id ends a hypothesis.
 #pragma once
 
 #include <functional>
@@ -17,11 +18,14 @@ struct GenerateOptions {
   int64_t top_k = 0;         // 0: all tokens
   double top_p = 1.0;        // 1: no nucleus cut
   uint64_t seed = 0;
+  int64_t beam_size = 1;          // > 1: beam search (temperature must be 0)
+  double length_penalty = 1.0;    // beam search: scores are divided by length^length_penalty
   std::vector<int64_t> stop_ids;  // generation ends before any of these
 };
 
 // The new token ids after `prompt` (which must not be empty; it starts with BOS for most models).
-// `on_token` sees each token as it is produced.
+// `on_token` sees each token as it is produced (with beam search, the best hypothesis's tokens
+// once it is chosen).
 std::vector<int64_t> generate(models::CausalLMImpl& model, const std::vector<int64_t>& prompt,
                               const GenerateOptions& options,
                               const std::function<void(int64_t)>& on_token = {});

@@ -19,7 +19,9 @@ struct LinearOptions {
   TORCH_ARG(bool, bias) = true;
 };
 
-// x W^T + b (b may be undefined) with dense weights, the computation behind Linear.
+// x W^T + b (b may be undefined) with dense weights, the computation behind Linear. Without
+// autograd, one row is a matrix-vector product and a few rows the few-row kernel
+// (kernels/dense_rows.h): neither copies the weights into packed panels as a matrix product does.
 torch::Tensor dense_linear(const torch::Tensor& x, const torch::Tensor& weight,
                            const torch::Tensor& bias);
 

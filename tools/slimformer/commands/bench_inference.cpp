@@ -42,7 +42,7 @@ double quantile(std::vector<double> values, double q) {
 struct InferenceBenchOptions {
   std::string model, input, plan, output_ids;
   int64_t limit = 0;           // sentences or prompts (0: all)
-  int64_t beam = 1;            // translate
+  int64_t beam = 1;            // beam size
   bool one_at_a_time = false;  // translate: batches of one sentence, else of --max-tokens
   int64_t max_tokens = 4000;   // translate
   int64_t prompt_words = 8;    // generate: the prompt is a line's first words
@@ -158,10 +158,13 @@ void bench_generate(const InferenceBenchOptions& o, const torch::Device& device)
     prompts.push_back(std::move(ids));
   }
   eval::GenerateOptions generate;
-  generate.max_new_tokens = o.new_tokens;  // greedy, no stop token: every prompt the same work
+  generate.max_new_tokens = o.new_tokens;  // no stop token: every prompt the same work
+  generate.beam_size = o.beam;
   if (!o.plan.empty()) {
     auto out = open_output(o.plan, "--plan");
-    nlohmann::json plan = {{"new_tokens", o.new_tokens}};
+    nlohmann::json plan = {{"new_tokens", o.new_tokens},
+                           {"beam", o.beam},
+                           {"length_penalty", generate.length_penalty}};
     for (const auto& p : prompts) plan["batches"].push_back({{"src", {p}}});
     out << plan.dump() << "\n";
   }
@@ -182,10 +185,10 @@ void bench_generate(const InferenceBenchOptions& o, const torch::Device& device)
     auto out = open_output(o.output_ids, "--output-ids");
     for (const auto& ids : outputs) write_ids(out, ids);
   }
-  std::cout << summary("generate", load_seconds, seconds, int64_t(prompts.size()), tokens,
-                       latencies)
-                   .dump()
-            << std::endl;
+  auto line =
+      summary("generate", load_seconds, seconds, int64_t(prompts.size()), tokens, latencies);
+  line["beam"] = o.beam;
+  std::cout << line.dump() << std::endl;
 }
 
 void add_shared_options(CLI::App* cmd, InferenceBenchOptions& o, const std::string& input) {
@@ -227,13 +230,16 @@ void add_bench_inference(CLI::App* bench) {
   });
 
   auto g = std::make_shared<InferenceBenchOptions>();
-  auto* gen = bench->add_subcommand("generate",
-                                    "greedy generation speed of a causal LM, one prompt at a time");
+  auto* gen = bench->add_subcommand(
+      "generate", "generation speed of a causal LM (greedy or beam), one prompt at a time");
   add_shared_options(gen, *g, "data/simple-english/alice-one-syllable.txt");
   gen->add_option("--prompt-words", g->prompt_words, "a prompt is a line's first N words")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   gen->add_option("--new-tokens", g->new_tokens, "tokens generated per prompt")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  gen->add_option("--beam", g->beam, "beam size (1: greedy)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   common->add_to(gen);

@@ -1,6 +1,7 @@
 // slimformer generate: continue a prompt with a causal language model, printing tokens as they
-// come. Greedy by default; --temperature, --top-k and --top-p sample; --samples N writes N sampled
-// continuations a line each (a text to fine-tune or evaluate on, drawn from the model itself).
+// come. Greedy by default; --temperature, --top-k and --top-p sample; --beam searches; --samples N
+// writes N sampled continuations a line each (a text to fine-tune or evaluate on, drawn from the
+// model itself).
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -35,6 +36,13 @@ void register_generate(CLI::App& app) {
   cmd->add_option("--top-p", options->top_p, "nucleus sampling mass (1: off)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--beam", options->beam_size,
+                  "beam size (1: greedy or sampling); the best hypothesis is printed when chosen")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--length-penalty", options->length_penalty,
+                  "beam search: scores are divided by length^this")
+      ->capture_default_str();
   cmd->add_option("--seed", options->seed, "random seed for sampling")->capture_default_str();
   cmd->add_option("--samples", *samples,
                   "continuations to write, a line each (sample i uses seed + i; with 1, the text "
