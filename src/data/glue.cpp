@@ -3,52 +3,14 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <algorithm>
 #include <cctype>
+#include <filesystem>
 
 #include "slimformer/core/error.h"
-#include "slimformer/data/text_file.h"
 
 namespace slimformer::data {
 
 namespace {
-
-// Where each task keeps its fields (columns of the labelled files).
-struct Layout {
-  bool header;
-  size_t columns;
-  int text_a, text_b, label;  // text_b -1: single sentence
-};
-
-Layout layout(GlueTask task) {
-  switch (task) {
-    case GlueTask::kSst2:  // sentence, label
-      return {true, 2, 0, -1, 1};
-    case GlueTask::kMrpc:  // Quality, #1 ID, #2 ID, #1 String, #2 String
-      return {true, 5, 3, 4, 0};
-    case GlueTask::kCola:  // source, label, original label, sentence; no header
-      return {false, 4, 3, -1, 1};
-    case GlueTask::kStsb:  // index, genre, filename, year, old_index, source1, source2, s1, s2,
-                           // score
-      return {true, 10, 7, 8, 9};
-    case GlueTask::kWnli:  // index, sentence1, sentence2, label
-      return {true, 4, 1, 2, 3};
-    case GlueTask::kQnli:  // index, question, sentence, label
-      return {true, 4, 1, 2, 3};
-  }
-  return {};
-}
-
-std::vector<std::string> split_tabs(const std::string& line) {
-  std::vector<std::string> fields;
-  size_t start = 0;
-  while (true) {
-    size_t tab = line.find('\t', start);
-    fields.emplace_back(line, start, tab == std::string::npos ? std::string::npos : tab - start);
-    if (tab == std::string::npos) return fields;
-    start = tab + 1;
-  }
-}
 
 std::string normalized_name(const std::string& name) {
   std::string out;
@@ -58,20 +20,47 @@ std::string normalized_name(const std::string& name) {
   return out;
 }
 
+TextTask preset(std::string name, std::vector<std::string> texts, std::string label,
+                std::vector<std::string> labels, std::string metric, bool header = true) {
+  TextTask t;
+  t.name = std::move(name);
+  t.text_columns = std::move(texts);
+  t.label_column = std::move(label);
+  t.labels = std::move(labels);
+  t.metric = std::move(metric);
+  t.header = header;
+  return t;
+}
+
 }  // namespace
 
-const std::vector<GlueTaskInfo>& glue_tasks() {
-  static const std::vector<GlueTaskInfo> tasks = {
-      {GlueTask::kSst2, "SST-2", 2, false, {"0", "1"}},
-      {GlueTask::kMrpc, "MRPC", 2, true, {"0", "1"}},
-      {GlueTask::kCola, "CoLA", 2, false, {"0", "1"}},
-      {GlueTask::kStsb, "STS-B", 1, true, {}},
-      {GlueTask::kWnli, "WNLI", 2, true, {"0", "1"}},
-      {GlueTask::kQnli, "QNLI", 2, true, {"entailment", "not_entailment"}}};
+const std::vector<TextTask>& glue_tasks() {
+  static const std::vector<TextTask> tasks = {
+      // source, label, original label, sentence; no header
+      preset("CoLA", {"3"}, "1", {"0", "1"}, "mcc", /*header=*/false),
+      preset("SST-2", {"sentence"}, "label", {"0", "1"}, "accuracy"),
+      preset("MRPC", {"#1 String", "#2 String"}, "Quality", {"0", "1"}, "f1"),
+      preset("STS-B", {"sentence1", "sentence2"}, "score", {}, "pearson"),
+      preset("QQP", {"question1", "question2"}, "is_duplicate", {"0", "1"}, "f1"),
+      preset("MNLI", {"sentence1", "sentence2"}, "gold_label",
+             {"contradiction", "entailment", "neutral"}, "accuracy"),
+      preset("MNLI-MM", {"sentence1", "sentence2"}, "gold_label",
+             {"contradiction", "entailment", "neutral"}, "accuracy"),
+      preset("QNLI", {"question", "sentence"}, "label", {"entailment", "not_entailment"},
+             "accuracy"),
+      preset("RTE", {"sentence1", "sentence2"}, "label", {"entailment", "not_entailment"},
+             "accuracy"),
+      preset("WNLI", {"sentence1", "sentence2"}, "label", {"0", "1"}, "accuracy")};
   return tasks;
 }
 
-const GlueTaskInfo& glue_task(const std::string& name) {
+bool is_glue_task(const std::string& name) {
+  for (const auto& task : glue_tasks())
+    if (normalized_name(task.name) == normalized_name(name)) return true;
+  return false;
+}
+
+const TextTask& glue_task(const std::string& name) {
   std::vector<std::string> names;
   for (const auto& task : glue_tasks()) {
     if (normalized_name(task.name) == normalized_name(name)) return task;
@@ -81,42 +70,15 @@ const GlueTaskInfo& glue_task(const std::string& name) {
       fmt::format("unknown GLUE task {} (expected one of {})", name, fmt::join(names, ", ")));
 }
 
-std::vector<GlueExample> read_glue(const std::string& path, const GlueTaskInfo& task) {
-  const Layout l = layout(task.task);
-  auto lines = read_lines(path);
-  std::vector<GlueExample> examples;
-  for (size_t i = l.header ? 1 : 0; i < lines.size(); ++i) {
-    const std::string& line = lines[i];
-    if (line.empty()) continue;
-    auto fields = split_tabs(line);
-    const size_t line_number = i + 1;
-    if (fields.size() != l.columns)
-      throw core::UserError(fmt::format("{}:{}: expected {} tab-separated columns for {}, got {}",
-                                        path, line_number, l.columns, task.name, fields.size()));
-    GlueExample example;
-    example.text_a = fields[l.text_a];
-    if (l.text_b >= 0) example.text_b = fields[l.text_b];
-    const std::string& label = fields[l.label];
-    if (task.num_labels == 1) {
-      try {
-        size_t used = 0;
-        example.label = std::stod(label, &used);
-        if (used != label.size()) throw std::invalid_argument(label);
-      } catch (const std::exception&) {
-        throw core::UserError(
-            fmt::format("{}:{}: label {:?} is not a number", path, line_number, label));
-      }
-    } else {
-      auto it = std::find(task.label_names.begin(), task.label_names.end(), label);
-      if (it == task.label_names.end())
-        throw core::UserError(fmt::format("{}:{}: label {:?} is not one of {}", path, line_number,
-                                          label, fmt::join(task.label_names, ", ")));
-      example.label = static_cast<double>(it - task.label_names.begin());
-    }
-    examples.push_back(std::move(example));
-  }
-  if (examples.empty()) throw core::UserError(fmt::format("{}: no examples", path));
-  return examples;
+std::string glue_file(const std::string& glue_dir, const TextTask& task, const std::string& split) {
+  namespace fs = std::filesystem;
+  const bool mnli = task.name == "MNLI" || task.name == "MNLI-MM";
+  const fs::path dir = fs::path(glue_dir) / (mnli ? "MNLI" : task.name);
+  std::string base = split;
+  if (mnli && split == "dev") base = task.name == "MNLI" ? "dev_matched" : "dev_mismatched";
+  for (const char* suffix : {".tsv.gz", ".tsv"})
+    if (fs::exists(dir / (base + suffix))) return (dir / (base + suffix)).string();
+  throw core::UserError(fmt::format("{} has no {}.tsv or {}.tsv.gz", dir.string(), base, base));
 }
 
 }  // namespace slimformer::data

@@ -44,7 +44,7 @@ const std::vector<std::string>& squad_metrics() {
   return metrics;
 }
 
-std::vector<std::string> glue_metrics(const data::GlueTaskInfo& task) {
+std::vector<std::string> glue_metrics(const data::TextTask& task) {
   const std::vector<double> labels = {0, 1};
   std::vector<std::string> out;
   for (const auto& [name, value] : glue_score(task, labels, labels).metrics) out.push_back(name);
@@ -74,7 +74,7 @@ double LanguageModelEvaluator::evaluate(const std::vector<std::string>& /*change
   });
 }
 
-GlueEvaluator::GlueEvaluator(models::EncoderModelImpl& model, data::GlueTaskInfo task,
+GlueEvaluator::GlueEvaluator(models::EncoderModelImpl& model, data::TextTask task,
                              EncodedGlue examples, std::string metric, int64_t max_tokens,
                              torch::Device device)
     : model_(model),

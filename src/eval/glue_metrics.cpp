@@ -58,32 +58,29 @@ double matthews_correlation(const std::vector<int64_t>& predicted,
   return denominator == 0 ? 0.0 : (c.tp * c.tn - c.fp * c.fn) / std::sqrt(denominator);
 }
 
-GlueScore glue_score(const data::GlueTaskInfo& task, const std::vector<double>& predicted,
+GlueScore glue_score(const data::TextTask& task, const std::vector<double>& predicted,
                      const std::vector<double>& gold) {
   check_sizes(predicted.size(), gold.size());
   GlueScore score;
   auto& m = score.metrics;
-  if (task.num_labels == 1) {
+  score.primary = task.metric;
+  if (task.regression()) {
     m["pearson"] = pearson(predicted, gold);
     m["spearman"] = spearman(predicted, gold);
-    score.primary = "pearson";
     score.leaderboard =
         fmt::format("{} {:.1f}/{:.1f}", task.name, 100 * m["pearson"], 100 * m["spearman"]);
     return score;
   }
   auto p = as_classes(predicted), g = as_classes(gold);
   m["accuracy"] = accuracy(p, g);
-  if (task.task == data::GlueTask::kMrpc) {
+  if (task.metric == "f1") {
     m["f1"] = binary_f1(p, g);
-    score.primary = "f1";
     score.leaderboard =
         fmt::format("{} {:.1f}/{:.1f}", task.name, 100 * m["f1"], 100 * m["accuracy"]);
-  } else if (task.task == data::GlueTask::kCola) {
+  } else if (task.metric == "mcc") {
     m["mcc"] = matthews_correlation(p, g);
-    score.primary = "mcc";
     score.leaderboard = fmt::format("{} {:.1f}", task.name, 100 * m["mcc"]);
   } else {
-    score.primary = "accuracy";
     score.leaderboard = fmt::format("{} {:.1f}", task.name, 100 * m["accuracy"]);
   }
   return score;

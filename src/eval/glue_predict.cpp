@@ -14,7 +14,7 @@ GlueBatch glue_batch(const EncodedGlue& data, const std::vector<int64_t>& indice
           torch::tensor(labels, torch::kFloat64).to(torch::kFloat32).to(device)};
 }
 
-EncodedGlue encode_glue(const std::vector<data::GlueExample>& examples,
+EncodedGlue encode_glue(const std::vector<data::TextExample>& examples,
                         const data::Tokenizer& tokenizer, int64_t max_length) {
   EncodedGlue out;
   for (const auto& e : examples) {

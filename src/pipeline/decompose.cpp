@@ -18,8 +18,9 @@ DecomposeOutcome decompose_model(const SurgeryRun& run, const DecomposeRunOption
   {
     auto model = train::load_model(run.model_dir, torch::kCPU);
     upper_taps = methods::upper_layer_taps(model.model->config(), options.k);
+    const auto recorded = recorded_text_task(model.record);
     methods::check_decomposable(model.model->config(), options.k,
-                                recorded_glue_task(model.record), run.model_dir.string());
+                                recorded.task ? &*recorded.task : nullptr, run.model_dir.string());
     if (needs_changed_model(run, decomposed, "a decomposed model")) {
       model.as<models::EncoderModelImpl>()->set_separate_layers(options.k);
       spdlog::info("layers below {} of {} now run on each segment alone", options.k,
@@ -37,8 +38,8 @@ DecomposeOutcome decompose_model(const SurgeryRun& run, const DecomposeRunOption
     const std::string budget = fmt::format("{} updates", options.finetune_steps);
     if (options.control)
       models.push_back({"k=" + std::to_string(options.k) + ", task loss, " + budget,
-                        finetune_to_model(decomposed, run.out / "task-only",
-                                          options.finetune_steps, run.data, run.finetune)});
+                        finetune_to_model(decomposed, run.out / "task-only", options.finetune_steps,
+                                          run.data, run.finetune)});
     // The original is the teacher: its logits and its upper layers' states.
     train::DistillationOptions d;
     d.temperature = options.temperature;

@@ -66,25 +66,20 @@ std::unique_ptr<eval::ModelEvaluator> language_model_evaluator(const train::Load
   auto stream = data::token_stream(*m.tokenizer, lines);
   if (stream.size() < 2) throw core::UserError(fmt::format("--text {}: no text", o.text));
   const int64_t context = o.context > 0 ? o.context : m.model->config().max_position_embeddings;
-  return std::make_unique<eval::LanguageModelEvaluator>(family_model<models::CausalLMImpl>(m),
-                                                        std::move(stream), context,
-                                                        o.metric.empty() ? "ppl" : o.metric,
-                                                        o.one_at_a_time ? 1 : 8);
+  return std::make_unique<eval::LanguageModelEvaluator>(
+      family_model<models::CausalLMImpl>(m), std::move(stream), context,
+      o.metric.empty() ? "ppl" : o.metric, o.one_at_a_time ? 1 : 8);
 }
 
 std::unique_ptr<eval::ModelEvaluator> classifier_evaluator(const train::LoadedModel& m,
                                                            const EvaluationOptions& o,
                                                            const std::string& name) {
-  std::string task_name = o.glue_task.empty() ? recorded_glue_task(m.record) : o.glue_task;
-  if (task_name.empty())
-    throw core::UserError(fmt::format(
-        "{} does not record the GLUE task it was fine-tuned on: give --glue TASK", name));
-  const auto& task = data::glue_task(task_name);
+  const auto [task, file] = text_task_evaluation(m.record, o, name);
   const auto& config = m.model->config();
-  if (config.num_labels != task.num_labels)
+  if (config.num_labels != task.num_labels())
     throw core::UserError(fmt::format("{}: not a {} classifier ({} outputs, the task has {})", name,
-                                      task.name, config.num_labels, task.num_labels));
-  auto examples = data::read_glue(glue_eval_file(o, task.name), task);
+                                      task.name, config.num_labels, task.num_labels()));
+  auto examples = data::read_text_task(file, task).examples;
   if (o.samples > 0 && size_t(o.samples) < examples.size()) examples.resize(o.samples);
   auto encoded = eval::encode_glue(examples, *m.tokenizer, config.max_position_embeddings);
   return std::make_unique<eval::GlueEvaluator>(family_model<models::EncoderModelImpl>(m), task,
@@ -154,22 +149,50 @@ std::string family_description(const models::TransformerConfig& c) {
   return "a masked-LM encoder";
 }
 
-std::string glue_eval_file(const EvaluationOptions& o, const std::string& task_name) {
-  if (!o.glue_file.empty()) return o.glue_file;
-  const fs::path dir = fs::path(o.glue_dir) / data::glue_task(task_name).name;
-  for (const char* name : {"dev.tsv.gz", "dev.tsv"})
-    if (fs::exists(dir / name)) return (dir / name).string();
-  throw core::UserError(
-      fmt::format("{} has no dev.tsv or dev.tsv.gz; give --glue-file", dir.string()));
+TextTaskEvaluation text_task_evaluation(const nlohmann::json& record, const EvaluationOptions& o,
+                                        const std::string& model_name) {
+  auto recorded = recorded_text_task(record);
+  if (!o.glue_task.empty()) recorded = {data::glue_task(o.glue_task), true, "", ""};
+  if (!recorded.task)
+    throw core::UserError(fmt::format(
+        "{} does not record the task it was fine-tuned on: give --glue TASK", model_name));
+  std::string file = o.glue_file;
+  if (file.empty() && recorded.glue) file = data::glue_file(o.glue_dir, *recorded.task, "dev");
+  if (file.empty()) file = recorded.dev_file;
+  if (file.empty())
+    throw core::UserError(
+        fmt::format("{} records no dev file for its task {}: give --glue-file FILE", model_name,
+                    recorded.task->name));
+  return {*recorded.task, file};
 }
 
-std::string recorded_glue_task(const nlohmann::json& record) {
+RecordedTextTask recorded_text_task(const nlohmann::json& record) {
+  RecordedTextTask out;
   // The fine-tuning run's task record, or (older checkpoints) the finetune command's options.
   for (const auto& task : {core::object_member(record, "task"),
-                           core::object_member(core::object_member(record, "options"), "task")})
-    if (task.contains("glue") && task.at("glue").is_string() && !task.at("glue").empty())
-      return task.at("glue").get<std::string>();
-  return "";
+                           core::object_member(core::object_member(record, "options"), "task")}) {
+    if (task.contains("text")) {
+      out.task = data::TextTask::from_json(task.at("text"), "slimformer.json task.text");
+    } else if (!task.value("glue", std::string()).empty()) {
+      out.task = data::glue_task(task.at("glue").get<std::string>());
+    } else {
+      continue;
+    }
+    out.glue = !task.value("glue", std::string()).empty();
+    out.train_file = task.value("train_file", std::string());
+    out.dev_file = task.value("dev_file", std::string());
+    return out;
+  }
+  return out;
+}
+
+nlohmann::json text_task_record(const data::TextTask& task, const std::string& train_file,
+                                const std::string& dev_file) {
+  nlohmann::json record = {
+      {"text", task.to_json()}, {"train_file", train_file}, {"dev_file", dev_file}};
+  if (data::is_glue_task(task.name) && task.to_json() == data::glue_task(task.name).to_json())
+    record["glue"] = task.name;
+  return record;
 }
 
 void refuse_family(const train::LoadedModel& model, const std::string& refusal,

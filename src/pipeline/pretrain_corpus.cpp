@@ -18,7 +18,7 @@ namespace {
 
 std::vector<std::string> glue_sentences(const std::string& path) {
   const std::string folder = fs::path(path).parent_path().filename().string();
-  const data::GlueTaskInfo* task = nullptr;
+  const data::TextTask* task = nullptr;
   try {
     task = &data::glue_task(folder);
   } catch (const core::UserError& e) {
@@ -27,9 +27,9 @@ std::vector<std::string> glue_sentences(const std::string& path) {
         path, e.what()));
   }
   std::vector<std::string> lines;
-  for (const auto& example : data::read_glue(path, *task)) {
+  for (const auto& example : data::read_text_task(path, *task).examples) {
     lines.push_back(example.text_a);
-    if (task->pair) lines.push_back(example.text_b);
+    if (task->pair()) lines.push_back(example.text_b);
   }
   return lines;
 }

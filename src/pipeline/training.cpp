@@ -39,12 +39,48 @@ train::TrainResult run_task(train::TrainingTask& task, const TrainingRun& run) {
   return result;
 }
 
-std::string glue_split_file(const GlueData& data, const data::GlueTaskInfo& task,
-                            const std::string& split) {
-  const fs::path dir = fs::path(data.glue_dir) / task.name;
-  for (const char* suffix : {".tsv.gz", ".tsv"})
-    if (fs::exists(dir / (split + suffix))) return (dir / (split + suffix)).string();
-  throw core::UserError(fmt::format("{} has no {}.tsv or {}.tsv.gz", dir.string(), split, split));
+// The task and its files: a GLUE task's (its files under glue_dir unless given), a user's, or the
+// one the model records.
+struct TaskFiles {
+  data::TextTask task;
+  std::string train, dev;
+};
+TaskFiles task_files(const GlueData& data, const nlohmann::json& record) {
+  RecordedTextTask recorded;
+  if (!data.task.empty())
+    recorded = {data::glue_task(data.task), true, "", ""};
+  else if (data.custom)
+    recorded = {*data.custom, false, "", ""};
+  else
+    recorded = recorded_text_task(record);
+  if (!recorded.task)
+    throw core::UserError(
+        "fine-tuning a classifier needs a task: --glue TASK, or a file's columns "
+        "(--text-columns, --label-column)");
+  TaskFiles files{*recorded.task, data.train_file, data.dev_file};
+  auto file = [&](std::string& given, const std::string& recorded_file, const char* split) {
+    if (!given.empty()) return;
+    if (recorded.glue)
+      given = data::glue_file(data.glue_dir, files.task, split);
+    else if (!recorded_file.empty())
+      given = recorded_file;
+    else
+      throw core::UserError(
+          fmt::format("task {} is not a GLUE task: give its --{}-file", files.task.name, split));
+  };
+  file(files.train, recorded.train_file, "train");
+  file(files.dev, recorded.dev_file, "dev");
+  return files;
+}
+
+// The examples of a task's file; malformed rows stop the run, or are left out and counted.
+std::vector<data::TextExample> read_examples(const std::string& path, const data::TextTask& task,
+                                             bool skip_malformed) {
+  auto rows = data::read_text_task(path, task, skip_malformed);
+  if (rows.skipped > 0)
+    spdlog::warn("{}: left out {} malformed rows (the first: {})", path, rows.skipped,
+                 rows.first_skipped);
+  return std::move(rows.examples);
 }
 
 }  // namespace
@@ -144,11 +180,13 @@ train::TrainResult train_glue(train::LoadedModel& model, const GlueData& data,
                               const TrainingRun& run) {
   auto typed = require_family<models::EncoderModelImpl>(model, "GLUE fine-tuning needs an encoder",
                                                         "this model");
-  const std::string name = data.task.empty() ? recorded_glue_task(model.record) : data.task;
-  if (name.empty()) throw core::UserError("GLUE fine-tuning needs a task (--glue TASK)");
-  const auto& task = data::glue_task(name);
-  const auto train_examples = data::read_glue(glue_split_file(data, task, "train"), task);
-  const auto dev_examples = data::read_glue(glue_split_file(data, task, "dev"), task);
+  const auto [task, train_file, dev_file] = task_files(data, model.record);
+  const auto& config = typed->config();
+  if (config.num_labels != task.num_labels())
+    throw core::UserError(fmt::format("this model has {} outputs; task {} has {}",
+                                      config.num_labels, task.name, task.num_labels()));
+  const auto train_examples = read_examples(train_file, task, data.skip_malformed);
+  const auto dev_examples = read_examples(dev_file, task, data.skip_malformed);
   auto train = eval::encode_glue(train_examples, *model.tokenizer, data.max_length);
   auto dev = eval::encode_glue(dev_examples, *model.tokenizer, data.max_length);
   spdlog::info("{}: {} training and {} dev examples; model {} parameters", task.name,
@@ -162,7 +200,7 @@ train::TrainResult train_glue(train::LoadedModel& model, const GlueData& data,
                                    std::move(train), std::move(dev), options);
   // The checkpoint records its task, so that it is evaluated and fine-tuned again on it.
   TrainingRun recorded = run;
-  recorded.record["task"] = {{"glue", task.name}};
+  recorded.record["task"] = text_task_record(task, train_file, dev_file);
   return run_task(finetune, recorded);
 }
 
@@ -273,7 +311,17 @@ train::TrainResult finetune_checkpoint(const fs::path& start_from, const Finetun
   if (config.is_causal_lm()) return train_language_model(model, data.language_model, run);
   if (config.encoder_head == "classification") {
     GlueData glue = data.glue;
-    if (glue.task.empty()) glue.task = recorded_glue_task(train::read_record(start_from));
+    // The task and files of the checkpoint fine-tuned before, unless the run names others.
+    if (glue.task.empty() && !glue.custom) {
+      auto recorded = recorded_text_task(train::read_record(start_from));
+      if (recorded.glue && recorded.task) {
+        glue.task = recorded.task->name;
+      } else if (recorded.task) {
+        glue.custom = recorded.task;
+        if (glue.train_file.empty()) glue.train_file = recorded.train_file;
+        if (glue.dev_file.empty()) glue.dev_file = recorded.dev_file;
+      }
+    }
     return train_glue(model, glue, run);
   }
   if (config.encoder_head == "span") {

@@ -16,7 +16,7 @@ torch::Tensor glue_loss(const torch::Tensor& logits, const torch::Tensor& labels
 
 GlueFinetuneTask::GlueFinetuneTask(models::EncoderModel model,
                                    std::shared_ptr<data::Tokenizer> tokenizer, core::TensorMap init,
-                                   data::GlueTaskInfo task, eval::EncodedGlue train,
+                                   data::TextTask task, eval::EncodedGlue train,
                                    eval::EncodedGlue dev, GlueTaskOptions options)
     : model_(std::move(model)),
       tokenizer_(std::move(tokenizer)),

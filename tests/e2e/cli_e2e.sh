@@ -126,5 +126,35 @@ printf 'a\tb\n1\tx\n' >"$work/bad.tsv"
 expect_error "chart refuses a cell that is not a number" 1 "bad.tsv line 2, column 'b': 'x' is not a number" -- \
   "$bin" chart "$work/bad.tsv" --x a --y b --output "$work/x.svg"
 
+# Every command takes a recipe (--config) and prints its effective options (--dump-config): a
+# dump read back with --config gives the same options, and a flag wins over the recipe.
+m="$src/models/multi30k-base"
+commands=("translate $m --beam 2" "evaluate $m --beam 3 --ref $work/t40.de" "generate $m --beam 2"
+  "export $m --output $work/e" "info $m" "report $work/run" "vocab --size 300 --output $work/v"
+  "chart $work/table.tsv --x sparsity --y score,pruned --output $work/c.svg" "doctor --size 64"
+  "import $src/data/stories260K/stories260K.bin --tokenizer t.bin --output $work/i"
+  "bench translate $m --limit 3 --one-at-a-time" "bench generate $m --beam 2"
+  "bench train --steps 2" "bench sparse --sparsities 0.5" "bench encoder" "bench forward $m"
+  "bench linear $m" "train --max-steps 3" "finetune $m --glue WNLI")
+for c in "${commands[@]}"; do
+  read -r -a args <<<"$c"
+  "$bin" "${args[@]}" --dump-config >"$work/dump1.json" 2>"$work/dump.err"
+  "$bin" "${args[0]}" $([[ ${args[0]} == bench ]] && echo "${args[1]}") --config "$work/dump1.json" \
+    --dump-config >"$work/dump2.json" 2>>"$work/dump.err"
+  check "--dump-config read back by --config: ${args[0]} ${args[1]}" cmp -s "$work/dump1.json" "$work/dump2.json"
+done
+printf 'model: %s\nbeam: 4\nmax_length_b: 3\n' "$m" >"$work/translate.yaml"
+"$bin" translate --config "$work/translate.yaml" --beam 1 --dump-config >"$work/translate.json"
+check "a recipe gives translate its options" grep -q '"max_length_b": 3' "$work/translate.json"
+check "a flag wins over the recipe" grep -q '"beam": 1' "$work/translate.json"
+echo "A dog runs." | "$bin" translate --config "$work/translate.yaml" >"$work/recipe-translate.txt" 2>/dev/null
+check "translate runs from a recipe alone" test -s "$work/recipe-translate.txt"
+printf 'beams: 4\n' >"$work/typo.yaml"
+expect_error "a recipe key no option has" 1 "typo.yaml:1: unknown field beams" -- \
+  "$bin" translate "$m" --config "$work/typo.yaml"
+printf '{}\n' >"$work/empty.json"
+expect_error "a required option missing from both" 1 "model is required" -- \
+  "$bin" info --config "$work/empty.json"
+
 echo "$failures failed"
 [[ $failures -eq 0 ]]

@@ -94,14 +94,43 @@ check "the refused export writes nothing" test ! -e "$work/rope-hf"
 expect_error "SQuAD question length without room" 1 \
   "--max-query-length must leave room for the passage in data.max_length 64, got 61" -- \
   "$bin" finetune "$work/pt/best" --squad --max-length 64 --max-query-length 61 --output "$work/y"
-expect_error "GLUE and SQuAD at once" 1 "--squad cannot be combined with --glue, got true" -- \
+expect_error "GLUE and SQuAD at once" 1 "--squad cannot be combined with a text task, got true" -- \
   "$bin" finetune "$work/pt/best" --glue WNLI --squad --output "$work/y"
 
 printf 'index\tsentence1\tsentence2\tlabel\n0\tA.\tB.\t1\n1\tA.\t0\n' >"$work/bad.tsv"
 expect_error "malformed GLUE row" 1 "bad.tsv:3: expected 4 tab-separated columns for WNLI, got 3" -- \
   "$bin" evaluate "$work/ft/best" --glue WNLI --glue-file "$work/bad.tsv"
-expect_error "unknown GLUE task" 1 "unknown GLUE task mnli" -- \
+expect_error "unknown GLUE task" 1 "unknown GLUE task mnli2" -- \
+  "$bin" finetune "$work/pt/best" --glue mnli2 --output "$work/x"
+expect_error "a GLUE task whose files are missing" 1 "data/glue/MNLI has no train.tsv or train.tsv.gz" -- \
   "$bin" finetune "$work/pt/best" --glue mnli --output "$work/x"
+check "no output directory for a refused run" test ! -e "$work/x"
+
+# A user's own CSV (quoted fields, its own column names and labels): fine-tuned, then evaluated
+# by the task it records; malformed rows stop the run or, when asked, are left out and counted.
+zcat data/glue/WNLI/train.tsv.gz | awk -F'\t' 'NR > 1 && NR <= 61 {
+  gsub(/"/, "\"\"", $2); gsub(/"/, "\"\"", $3)
+  printf "%d,\"%s\",\"%s\",%s\n", NR, $2, $3, ($4 == 1 ? "yes" : "no") }' \
+  | sed '1i id,premise,hypothesis,verdict' >"$work/own.csv"
+own=(--text-columns premise,hypothesis --label-column verdict --labels no,yes
+  --train-file "$work/own.csv" --dev-file "$work/own.csv" --max-steps 2 --validate-every 2
+  --warmup-steps 1 --max-tokens 1024)
+"$bin" finetune "$work/pt/best" "${own[@]}" --output "$work/own" >"$work/own.txt" 2>&1
+check "finetune on a user's CSV prints its task's line" grep -q "^own [0-9.]* (dev" "$work/own.txt"
+"$bin" evaluate "$work/own/best" >"$work/own-eval.txt" 2>&1
+check "evaluate scores it on the file it records" \
+  grep -q "^own [0-9.]*  ($work/own.csv, 60 examples)" "$work/own-eval.txt"
+{ cat "$work/own.csv"; echo '99,"A.","B.",maybe'; } >"$work/own-bad.csv"
+expect_error "a label outside the user's labels" 1 "own-bad.csv:62: label \"maybe\" is not one of no, yes" -- \
+  "$bin" finetune "$work/pt/best" "${own[@]}" --train-file "$work/own-bad.csv" --output "$work/x"
+"$bin" finetune "$work/pt/best" "${own[@]}" --train-file "$work/own-bad.csv" --skip-malformed \
+  --max-steps 1 --output "$work/own-skip" >"$work/own-skip.txt" 2>&1
+check "--skip-malformed leaves the row out and counts it" \
+  grep -q "own-bad.csv: left out 1 malformed rows (the first: .*own-bad.csv:62: label" "$work/own-skip.txt"
+expect_error "a column the header does not name" 1 "own.csv: no column \"rating\" (the header names id, premise, hypothesis, verdict)" -- \
+  "$bin" finetune "$work/pt/best" "${own[@]}" --label-column rating --output "$work/x"
+expect_error "a user's task without labels" 1 "task.labels must list at least two class labels (or give --regression), got \"\"" -- \
+  "$bin" finetune "$work/pt/best" --text-columns premise --label-column verdict --train-file "$work/own.csv" --dev-file "$work/own.csv" --output "$work/x"
 "$bin" evaluate "$work/ft/best" >"$work/eval-recorded.txt" 2>&1
 check "evaluate scores a fine-tuned encoder on the task it records" \
   grep -q "^WNLI [0-9.]*  (data/glue/WNLI/dev.tsv.gz, 71 examples)" "$work/eval-recorded.txt"

@@ -36,7 +36,7 @@ check "a decomposed model evaluates like any model" \
 expect_error "k outside the layers" 1 "--k 3 is outside [0, 2], the encoder's layers" -- \
   "$bin" decompose "$work/squad/best" --k 3 --output "$work/x"
 expect_error "a model without a pair input" 1 \
-  "decompose needs an encoder with a pair input (a span head, or a classification head fine-tuned on a sentence-pair GLUE task); $work/pt/best has a masked-LM head" -- \
+  "decompose needs an encoder with a pair input (a span head, or a classification head fine-tuned on a sentence-pair task); $work/pt/best has a masked-LM head" -- \
   "$bin" decompose "$work/pt/best" --k 1 --output "$work/x"
 
 # A sentence-pair GLUE task.

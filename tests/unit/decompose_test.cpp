@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "slimformer/data/glue.h"
 #include "slimformer/methods/decompose/passage_cache.h"
 #include "slimformer/pipeline/qa_service.h"
 #include "slimformer/train/checkpoint.h"
@@ -57,8 +58,8 @@ TEST(Decompose, LowerLayersRunOnEachSegmentAlone) {
       torch::Tensor question = torch::tensor({{2, 7, 9, 3}});
       torch::Tensor passage = torch::tensor({{11, 12, 13, 14, 15, 3}, {16, 17, 18, 3, 0, 0}});
       torch::Tensor tokens = torch::cat({question.expand({2, -1}), passage}, 1);
-      torch::Tensor segments = torch::cat(
-          {torch::zeros({2, 4}, torch::kLong), torch::ones({2, 6}, torch::kLong)}, 1);
+      torch::Tensor segments =
+          torch::cat({torch::zeros({2, 4}, torch::kLong), torch::ones({2, 6}, torch::kLong)}, 1);
       auto joint = model->span_logits(model->encode(tokens, segments));
       // The passage's states alone, from where it sits in the joint input.
       auto apart = methods::joined_span_logits(
@@ -82,24 +83,24 @@ TEST(Decompose, LowerLayersRunOnEachSegmentAlone) {
 
 TEST(Decompose, RefusesWhatCannotBeSplit) {
   auto config = span_config("rotary");
-  expect_user_error([&] { methods::check_decomposable(config, 5, "", "m"); },
+  expect_user_error([&] { methods::check_decomposable(config, 5, nullptr, "m"); },
                     "--k 5 is outside [0, 4], the encoder's layers");
-  expect_user_error([&] { methods::check_decomposable(config, -1, "", "m"); },
+  expect_user_error([&] { methods::check_decomposable(config, -1, nullptr, "m"); },
                     "--k -1 is outside [0, 4], the encoder's layers");
   config.encoder_head = "classification";
-  expect_user_error([&] { methods::check_decomposable(config, 2, "", "m"); },
+  expect_user_error([&] { methods::check_decomposable(config, 2, nullptr, "m"); },
                     "decompose needs an encoder with a pair input (a span head, or a "
-                    "classification head fine-tuned on a sentence-pair GLUE task); m records no "
-                    "GLUE task, so its input may be single sentences");
-  expect_user_error([&] { methods::check_decomposable(config, 2, "sst-2", "m"); },
+                    "classification head fine-tuned on a sentence-pair task); m records no "
+                    "task, so its input may be single sentences");
+  expect_user_error([&] { methods::check_decomposable(config, 2, &data::glue_task("sst-2"), "m"); },
                     "decompose needs an encoder with a pair input (a span head, or a "
-                    "classification head fine-tuned on a sentence-pair GLUE task); m is "
+                    "classification head fine-tuned on a sentence-pair task); m is "
                     "fine-tuned on SST-2, a single-sentence task");
-  methods::check_decomposable(config, 2, "MRPC", "m");
+  methods::check_decomposable(config, 2, &data::glue_task("MRPC"), "m");
   config.encoder_head = "mlm";
-  expect_user_error([&] { methods::check_decomposable(config, 2, "", "m"); },
+  expect_user_error([&] { methods::check_decomposable(config, 2, nullptr, "m"); },
                     "decompose needs an encoder with a pair input (a span head, or a "
-                    "classification head fine-tuned on a sentence-pair GLUE task); m has a "
+                    "classification head fine-tuned on a sentence-pair task); m has a "
                     "masked-LM head");
   EXPECT_EQ(methods::upper_layer_taps(span_config("rotary"), 3),
             std::vector<std::string>{"encoder.layers.3"});
@@ -129,8 +130,8 @@ TEST(PassageCache, EntriesRoundTripAndDamageIsNamed) {
 
 // The bundled encoder's body with a span head, decomposed at k = 2, saved with its tokenizer.
 std::filesystem::path decomposed_span_model(const TempDir& dir) {
-  auto ckpt = train::load_encoder(testing::source_dir() / "models/encoder-base", torch::kCPU,
-                                  "span");
+  auto ckpt =
+      train::load_encoder(testing::source_dir() / "models/encoder-base", torch::kCPU, "span");
   ckpt.model->set_separate_layers(2);
   train::LoadedModel loaded;
   loaded.model = ckpt.model.ptr();
@@ -182,9 +183,9 @@ TEST(PassageCache, CachedStatesAnswerAsComputedAfresh) {
   again.model_dir = model;
   again.passages_file = passages;
   again.output = dir / "cache32";
-  expect_user_error([&] { pipeline::build_passage_cache(again); },
-                    (dir / "cache32").string() +
-                        " exists; give a new --output directory for the cache");
+  expect_user_error(
+      [&] { pipeline::build_passage_cache(again); },
+      (dir / "cache32").string() + " exists; give a new --output directory for the cache");
 }
 
 TEST(PassageCache, RefusesAnotherModelOrK) {
@@ -246,9 +247,9 @@ TEST(PassageCache, CorruptEntryIsAnErrorNamingThePassage) {
     writer.finish();
   }
   pipeline::QaService cached(model, dir / "cache", "");
-  expect_user_error([&] { cached.answer_by_id("What?", "p2"); },
-                    (dir / "cache").string() +
-                        ": the entry of passage 'p2' is corrupt (checksum mismatch)");
+  expect_user_error(
+      [&] { cached.answer_by_id("What?", "p2"); },
+      (dir / "cache").string() + ": the entry of passage 'p2' is corrupt (checksum mismatch)");
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ std::unique_ptr<tasks::GlueFinetuneTask> small_glue_task(
     std::shared_ptr<train::Teacher> teacher = nullptr, int64_t init_seed = 1) {
   auto tokenizer = std::make_shared<data::Vocab>(testing::small_vocab());
   const auto& task = data::glue_task("WNLI");
-  auto examples = data::read_glue(testing::data_file("glue/WNLI/train.tsv.gz"), task);
+  auto examples = data::read_text_task(testing::data_file("glue/WNLI/train.tsv.gz"), task).examples;
   examples.resize(48);
   auto config = tiny_classifier(tokenizer->size());
   config.init_seed = init_seed;
@@ -174,7 +174,8 @@ class CheckingPruning : public methods::GradualPruning {
     GradualPruning::after_update(step, model);
     auto params = model.state();
     for (const auto& [name, mask] : masks())
-      nonzero_pruned += params.at(name).masked_select(mask.logical_not()).ne(0).sum().item<int64_t>();
+      nonzero_pruned +=
+          params.at(name).masked_select(mask.logical_not()).ne(0).sum().item<int64_t>();
   }
   int64_t nonzero_pruned = 0;
 };
@@ -201,13 +202,13 @@ TEST(GradualPruning, ReachesItsTargetKeepsPrunedWeightsZeroAndResumesExactly) {
   // The saved best/last models keep the zeros, stored compressed.
   auto last = train::load_model(dir / "run/last", torch::kCPU);
   EXPECT_NEAR(methods::overall_sparsity(methods::sparsity_table(*last.model, names)), 0.6, 0.01);
-  expect_exact_resume([] { return small_glue_task(); },
-                      [&](const std::filesystem::path& out) {
-                        auto o = small_options(out);
-                        o.hooks = {std::make_shared<methods::GradualPruning>(
-                            schedule, methods::MatrixChoice{})};
-                        return o;
-                      });
+  expect_exact_resume(
+      [] { return small_glue_task(); },
+      [&](const std::filesystem::path& out) {
+        auto o = small_options(out);
+        o.hooks = {std::make_shared<methods::GradualPruning>(schedule, methods::MatrixChoice{})};
+        return o;
+      });
 }
 
 TEST(GradualPruning, RefusesAScheduleThatEndsBeforeItBegins) {

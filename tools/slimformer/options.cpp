@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <sstream>
 
 #include "slimformer/core/runtime.h"
 #include "slimformer/core/text_list.h"
@@ -95,9 +96,9 @@ std::vector<std::string> get_list(const core::Settings& settings, const std::str
 
 void CommandOptions::add_positional(const std::string& key, const std::string& name,
                                     const std::string& help, bool required) {
-  auto* option = app_->add_option(name, given_[key], help);
-  if (required) option->required();
-  specs_.push_back({key, name, nlohmann::json("")});
+  // Required unless the recipe names it: checked once the recipe is read (resolve).
+  app_->add_option(name, given_[key], help);
+  specs_.push_back({key, name, nlohmann::json(""), required});
 }
 
 bool CommandOptions::resolve(core::Settings& settings) {
@@ -116,7 +117,105 @@ bool CommandOptions::resolve(core::Settings& settings) {
     std::cout << settings.to_nested_json().dump(2) << std::endl;
     return false;
   }
+  for (const auto& spec : specs_)
+    if (spec.required && settings.get_string(spec.key).empty()) throw CLI::RequiredError(spec.flag);
   return true;
+}
+
+namespace {
+
+// A recipe key for a CLI11 option: its long name without dashes, '-' as '_', or a positional's
+// name.
+std::string recipe_key(const CLI::Option& option) {
+  std::string name = option.get_lnames().empty() ? option.get_name() : option.get_lnames().front();
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
+
+// The strings CLI11 reads for a recipe value: a list's items, or the value itself.
+std::vector<std::string> option_strings(const nlohmann::json& value) {
+  std::vector<std::string> out;
+  for (const auto& item : value.is_array() ? value : nlohmann::json::array({value}))
+    out.push_back(item.is_string() ? item.get<std::string>() : item.dump());
+  return out;
+}
+
+// An option's effective value as a recipe writes it: what it read, else its default.
+nlohmann::json effective_value(const CLI::Option& option, const core::Settings& recipe) {
+  std::vector<std::string> texts = option.results();
+  if (texts.empty() && recipe.has(recipe_key(option))) return recipe.raw(recipe_key(option));
+  if (texts.empty() && !option.get_default_str().empty()) {
+    // A list's default is one string ("1 8 32 128" or "[a,b]"): its items.
+    texts = {option.get_default_str()};
+    if (option.get_expected_max() > 1) {
+      std::string items = texts[0];
+      for (char& c : items)
+        if (c == ',' || c == '[' || c == ']') c = ' ';
+      std::istringstream words(items);
+      texts.clear();
+      for (std::string word; words >> word;) texts.push_back(word);
+    }
+  }
+  if (texts.empty()) return option.get_type_size() == 0 ? nlohmann::json(false) : nlohmann::json();
+  auto typed = [](const std::string& text) {
+    if (text == "true" || text == "false") return nlohmann::json(text == "true");
+    if (auto v = core::parse_number<int64_t>(text)) return nlohmann::json(*v);
+    if (auto v = core::parse_number<double>(text)) return nlohmann::json(*v);
+    return nlohmann::json(text);
+  };
+  if (option.get_expected_max() > 1 && !(texts.size() == 1 && texts[0] == "[]")) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& t : texts) list.push_back(typed(t));
+    return list;
+  }
+  return typed(texts.back());
+}
+
+}  // namespace
+
+void add_recipe_flags(CLI::App* cmd) {
+  auto recipe = std::make_shared<std::string>();
+  auto dump = std::make_shared<bool>(false);
+  // Required options may come from the recipe: checked after it is read.
+  auto required = std::make_shared<std::vector<CLI::Option*>>();
+  for (CLI::Option* option : cmd->get_options()) {
+    if (option->get_required()) {
+      required->push_back(option);
+      option->required(false);
+    }
+  }
+  cmd->add_option("--config", *recipe,
+                  "YAML or JSON recipe with this command's options (flags override it)")
+      ->group("Recipe");
+  cmd->add_flag("--dump-config", *dump, "print the effective options as a recipe and exit")
+      ->group("Recipe");
+  cmd->parse_complete_callback([cmd, recipe, dump, required] {
+    std::vector<CLI::Option*> options;
+    std::vector<std::string> keys;
+    for (CLI::Option* option : cmd->get_options()) {
+      const std::string key = recipe_key(*option);
+      if (key == "help" || key == "config" || key == "dump_config") continue;
+      options.push_back(option);
+      keys.push_back(key);
+    }
+    core::Settings given;
+    if (!recipe->empty()) core::load_recipe(*recipe, keys, given);
+    for (size_t i = 0; i < options.size(); ++i) {
+      CLI::Option* option = options[i];
+      if (option->count() > 0 || !given.has(keys[i]) || given.raw(keys[i]).is_null()) continue;
+      for (const auto& text : option_strings(given.raw(keys[i]))) option->add_result(text);
+      option->run_callback();
+    }
+    if (*dump) {
+      nlohmann::json effective = nlohmann::json::object();
+      for (size_t i = 0; i < options.size(); ++i)
+        effective[keys[i]] = effective_value(*options[i], given);
+      std::cout << effective.dump(2) << std::endl;
+      throw CLI::Success();
+    }
+    for (CLI::Option* option : *required)
+      if (option->count() == 0) throw CLI::RequiredError(option->get_name());
+  });
 }
 
 void CommonOptions::add_to(CLI::App* app) {

@@ -34,6 +34,7 @@ class CommandOptions {
   struct Spec {
     std::string key, flag;
     nlohmann::json default_value;
+    bool required = false;
   };
   CLI::App* app_;
   std::vector<Spec> specs_;
@@ -41,6 +42,13 @@ class CommandOptions {
   std::string recipe_;
   bool dump_ = false;
 };
+
+// --config RECIPE and --dump-config for a command declared with plain CLI11 options (call it
+// after the last option): a recipe's keys are the long option names without the dashes, '-' as
+// '_' ("max_new_tokens: 64", "model: models/x"), and flags given on the command line win over
+// it, as with CommandOptions. --dump-config prints every option's effective value (null where an
+// option has neither a value nor a default) as a recipe and stops.
+void add_recipe_flags(CLI::App* cmd);
 
 // A string option's value when the user gave it (on the command line or in a recipe), else empty.
 std::string given_string(const core::Settings& settings, const std::string& key);

@@ -1,35 +1,26 @@
-// GLUE tasks in the standard TSV layout (the files download_glue_data.py writes): one reader per
-// task that knows its columns, header and label encoding. Fields are split on tabs only, with no
-// quoting, as the GLUE reference code reads them.
+// GLUE's tasks as TextTask presets (data/text_task.h), in the layouts of the files
+// download_glue_data.py writes, each with its standard metric, and where a task's files are in a
+// GLUE directory (<dir>/<folder>/train.tsv[.gz], dev.tsv[.gz]; MNLI's dev sets are dev_matched
+// and dev_mismatched).
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "slimformer/data/text_task.h"
+
 namespace slimformer::data {
 
-enum class GlueTask { kSst2, kMrpc, kCola, kStsb, kWnli, kQnli };
-
-struct GlueTaskInfo {
-  GlueTask task;
-  std::string name;                      // "SST-2", "MRPC", ...
-  int num_labels;                        // 1: regression (STS-B)
-  bool pair;                             // two texts per example
-  std::vector<std::string> label_names;  // class i's name in the file ("0", "entailment", ...)
-};
-
-// The task by name, case-insensitive ("sst-2", "sst2", "MRPC", "sts-b", ...); a UserError listing
+// Every GLUE task: CoLA, SST-2, MRPC, STS-B, QQP, MNLI (matched), MNLI-MM (mismatched), QNLI,
+// RTE, WNLI.
+const std::vector<TextTask>& glue_tasks();
+// The task by name, case and punctuation aside ("sst2", "STS-B", "mnli-mm"); a UserError listing
 // the tasks otherwise.
-const GlueTaskInfo& glue_task(const std::string& name);
-const std::vector<GlueTaskInfo>& glue_tasks();
-
-struct GlueExample {
-  std::string text_a, text_b;  // text_b empty for single-sentence tasks
-  double label = 0;            // class index, or the similarity score for STS-B
-};
-
-// Reads a labelled train or dev file. A UserError names the file and line of a row with the wrong
-// number of columns or a label outside the task's labels.
-std::vector<GlueExample> read_glue(const std::string& path, const GlueTaskInfo& task);
+const TextTask& glue_task(const std::string& name);
+// Whether `name` names a GLUE task.
+bool is_glue_task(const std::string& name);
+// The file of `split` ("train" or "dev") of a GLUE task under `glue_dir`, compressed or not; a
+// UserError naming the folder when it is missing.
+std::string glue_file(const std::string& glue_dir, const TextTask& task, const std::string& split);
 
 }  // namespace slimformer::data

@@ -39,7 +39,7 @@ class LanguageModelEvaluator : public ModelEvaluator {
 class GlueEvaluator : public ModelEvaluator {
  public:
   // `metric` empty: the task's primary metric.
-  GlueEvaluator(models::EncoderModelImpl& model, data::GlueTaskInfo task, EncodedGlue examples,
+  GlueEvaluator(models::EncoderModelImpl& model, data::TextTask task, EncodedGlue examples,
                 std::string metric, int64_t max_tokens, torch::Device device);
   std::string metric() const override { return metric_; }
   bool higher_is_better() const override { return true; }
@@ -49,7 +49,7 @@ class GlueEvaluator : public ModelEvaluator {
 
  private:
   models::EncoderModelImpl& model_;
-  data::GlueTaskInfo task_;
+  data::TextTask task_;
   EncodedGlue examples_;
   std::string metric_, leaderboard_;
   int64_t max_tokens_;
@@ -80,6 +80,6 @@ class SquadEvaluator : public ModelEvaluator {
 const std::vector<std::string>& language_model_metrics();  // ppl, loss
 const std::vector<std::string>& squad_metrics();           // f1, exact_match
 // accuracy, plus f1 (MRPC), mcc (CoLA), or pearson and spearman (STS-B only).
-std::vector<std::string> glue_metrics(const data::GlueTaskInfo& task);
+std::vector<std::string> glue_metrics(const data::TextTask& task);
 
 }  // namespace slimformer::eval

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "slimformer/data/glue.h"
+#include "slimformer/data/text_task.h"
 
 namespace slimformer::eval {
 
@@ -25,8 +25,9 @@ struct GlueScore {
   std::string leaderboard;                // "MRPC 88.9/84.8"
 };
 
-// Scores predictions (class indices, or scores for STS-B) against gold labels.
-GlueScore glue_score(const data::GlueTaskInfo& task, const std::vector<double>& predicted,
+// Scores predictions (class indices, or scores of a regression task) against gold labels; the
+// primary metric is the task's.
+GlueScore glue_score(const data::TextTask& task, const std::vector<double>& predicted,
                      const std::vector<double>& gold);
 
 }  // namespace slimformer::eval

@@ -5,8 +5,8 @@
 
 #include <vector>
 
-#include "slimformer/data/glue.h"
 #include "slimformer/data/masked_lm.h"
+#include "slimformer/data/text_task.h"
 #include "slimformer/data/tokenizer.h"
 #include "slimformer/models/encoder.h"
 
@@ -18,7 +18,7 @@ struct EncodedGlue {
 };
 
 // Encodes examples, truncating the longer text first to fit `max_length`.
-EncodedGlue encode_glue(const std::vector<data::GlueExample>& examples,
+EncodedGlue encode_glue(const std::vector<data::TextExample>& examples,
                         const data::Tokenizer& tokenizer, int64_t max_length);
 
 struct GlueBatch {

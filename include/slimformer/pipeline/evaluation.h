@@ -5,8 +5,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "slimformer/data/text_task.h"
 #include "slimformer/eval/model_evaluator.h"
 #include "slimformer/train/checkpoint.h"
 
@@ -23,8 +25,9 @@ struct EvaluationOptions {
   // model's context).
   std::string text;
   int64_t context = 0;
-  // A classification encoder: a GLUE task (--glue; empty: the task the model was fine-tuned on)
-  // and its labelled TSV (--glue-file; empty: data/glue/<task>/dev.tsv.gz).
+  // A classification encoder: a GLUE task (--glue; empty: the task the model was fine-tuned on,
+  // a GLUE task or a user's) and its labelled file (--glue-file; empty: the GLUE task's dev set
+  // under glue_dir, or the dev file a user's task was fine-tuned with).
   std::string glue_task, glue_file;
   std::string glue_dir = "data/glue";
   // A span encoder: a SQuAD v1.1 file whose held-out articles are scored (--squad-file; empty:
@@ -71,11 +74,25 @@ std::unique_ptr<eval::ModelEvaluator> make_evaluator(const train::LoadedModel& m
                                                      const EvaluationOptions& options,
                                                      const std::string& model_name);
 
-// The labelled TSV a classification encoder is scored on for GLUE task `task`: options.glue_file,
-// or the task's dev set under options.glue_dir.
-std::string glue_eval_file(const EvaluationOptions& options, const std::string& task);
+// The task a classification encoder is scored on (--glue's, or the one it records) and its
+// labelled file (--glue-file, the GLUE task's dev set, or the dev file it was fine-tuned with).
+struct TextTaskEvaluation {
+  data::TextTask task;
+  std::string file;
+};
+TextTaskEvaluation text_task_evaluation(const nlohmann::json& record,
+                                        const EvaluationOptions& options,
+                                        const std::string& model_name);
 
-// The GLUE task a classification encoder was fine-tuned on, from its record; empty if unknown.
-std::string recorded_glue_task(const nlohmann::json& record);
+// What a classification encoder's record says of the task it was fine-tuned on.
+struct RecordedTextTask {
+  std::optional<data::TextTask> task;  // none if unknown
+  bool glue = false;                   // a GLUE task (its files are under a GLUE directory)
+  std::string train_file, dev_file;    // the files it was fine-tuned with, where recorded
+};
+RecordedTextTask recorded_text_task(const nlohmann::json& record);
+// The record of a fine-tuning run on `task` with these files.
+nlohmann::json text_task_record(const data::TextTask& task, const std::string& train_file,
+                                const std::string& dev_file);
 
 }  // namespace slimformer::pipeline

@@ -6,8 +6,10 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
+#include "slimformer/data/text_task.h"
 #include "slimformer/data/vocab.h"
 #include "slimformer/pipeline/squad_split.h"
 #include "slimformer/train/checkpoint.h"
@@ -47,11 +49,15 @@ struct LanguageModelData {
   int64_t context = 128;
 };
 
-// A GLUE task's train and dev files (<glue_dir>/<task>/{train,dev}.tsv[.gz]).
+// A sentence or sentence-pair task and its train and dev files: a GLUE task
+// (<glue_dir>/<task>/{train,dev}.tsv[.gz]) or a user's own (its columns in `custom`).
 struct GlueData {
-  std::string task;  // empty: the task the model was fine-tuned on (its record)
+  std::string task;                      // a GLUE task; empty: `custom`, or the model's record's
+  std::optional<data::TextTask> custom;  // a user's task
   std::string glue_dir = "data/glue";
-  int64_t max_length = 128;  // tokens per example, [CLS] and [SEP]s included
+  std::string train_file, dev_file;  // instead of the GLUE task's; a user's task needs both
+  bool skip_malformed = false;       // leave out and count malformed rows instead of stopping
+  int64_t max_length = 128;          // tokens per example, [CLS] and [SEP]s included
 };
 
 // Masked-LM pre-training text: consecutive lines become sentence pairs of at most max_length

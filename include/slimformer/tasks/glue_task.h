@@ -1,12 +1,12 @@
-// Fine-tuning an encoder on a GLUE task: examples encoded as "[CLS] a [SEP] b [SEP]" with
-// segment ids (eval/glue_predict.h), batched by a token budget; cross entropy on the class logits
-// (mean squared error for STS-B's regression); validation by the task's GLUE metrics on its dev
-// set.
+// Fine-tuning an encoder on a sentence or sentence-pair task, GLUE's or a user's own
+// (data/text_task.h): examples encoded as "[CLS] a [SEP] b [SEP]" with segment ids
+// (eval/glue_predict.h), batched by a token budget; cross entropy on the class logits (mean squared
+// error for a regression task such as STS-B); validation by the task's metric on its dev set.
 #pragma once
 
 #include <memory>
 
-#include "slimformer/data/glue.h"
+#include "slimformer/data/text_task.h"
 #include "slimformer/data/tokenizer.h"
 #include "slimformer/eval/glue_metrics.h"
 #include "slimformer/eval/glue_predict.h"
@@ -27,7 +27,7 @@ struct GlueTaskOptions {
 class GlueFinetuneTask : public train::TrainingTask {
  public:
   GlueFinetuneTask(models::EncoderModel model, std::shared_ptr<data::Tokenizer> tokenizer,
-                   core::TensorMap init, data::GlueTaskInfo task, eval::EncodedGlue train,
+                   core::TensorMap init, data::TextTask task, eval::EncodedGlue train,
                    eval::EncodedGlue dev, GlueTaskOptions options);
 
   models::ModelTree& model() override { return *model_; }
@@ -42,7 +42,7 @@ class GlueFinetuneTask : public train::TrainingTask {
   models::EncoderModel model_;
   std::shared_ptr<data::Tokenizer> tokenizer_;
   core::TensorMap init_;
-  data::GlueTaskInfo task_;
+  data::TextTask task_;
   eval::EncodedGlue train_, dev_;
   GlueTaskOptions options_;
   std::string primary_;

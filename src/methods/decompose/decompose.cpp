@@ -3,29 +3,28 @@
 #include <fmt/format.h>
 
 #include "slimformer/core/error.h"
-#include "slimformer/data/glue.h"
 
 namespace slimformer::methods {
 
 void check_decomposable(const models::TransformerConfig& config, int64_t k,
-                        const std::string& glue_task, const std::string& model_name) {
+                        const data::TextTask* task, const std::string& model_name) {
   const std::string needs =
       "decompose needs an encoder with a pair input (a span head, or a classification head "
-      "fine-tuned on a sentence-pair GLUE task)";
+      "fine-tuned on a sentence-pair task)";
   if (!config.is_encoder())
-    throw core::UserError(fmt::format("{}; {} is a {} model", needs, model_name, config.model_type));
+    throw core::UserError(
+        fmt::format("{}; {} is a {} model", needs, model_name, config.model_type));
   if (config.encoder_head == "mlm")
     throw core::UserError(fmt::format("{}; {} has a masked-LM head", needs, model_name));
-  if (config.encoder_head == "classification" && glue_task.empty())
-    throw core::UserError(
-        fmt::format("{}; {} records no GLUE task, so its input may be single sentences", needs,
-                    model_name));
-  if (config.encoder_head == "classification" && !data::glue_task(glue_task).pair)
+  if (config.encoder_head == "classification" && !task)
+    throw core::UserError(fmt::format(
+        "{}; {} records no task, so its input may be single sentences", needs, model_name));
+  if (config.encoder_head == "classification" && !task->pair())
     throw core::UserError(fmt::format("{}; {} is fine-tuned on {}, a single-sentence task", needs,
-                                      model_name, data::glue_task(glue_task).name));
+                                      model_name, task->name));
   if (k < 0 || k > config.encoder_layers)
-    throw core::UserError(fmt::format("--k {} is outside [0, {}], the encoder's layers", k,
-                                      config.encoder_layers));
+    throw core::UserError(
+        fmt::format("--k {} is outside [0, {}], the encoder's layers", k, config.encoder_layers));
 }
 
 std::vector<std::string> upper_layer_taps(const models::TransformerConfig& config, int64_t k) {
@@ -55,8 +54,7 @@ models::SpanLogits joined_span_logits(models::EncoderModelImpl& model,
                                       const torch::Tensor& passage_tokens,
                                       const torch::Tensor& passage_states) {
   const int64_t windows = passage_tokens.size(0);
-  torch::Tensor tokens =
-      torch::cat({question_tokens.expand({windows, -1}), passage_tokens}, 1);
+  torch::Tensor tokens = torch::cat({question_tokens.expand({windows, -1}), passage_tokens}, 1);
   torch::Tensor hidden = torch::cat(
       {question_states.expand({windows, -1, -1}), passage_states.to(question_states.dtype())}, 1);
   hidden = model.run_layers(hidden, model.padding_mask(tokens), model.config().separate_layers, -1);

@@ -87,8 +87,8 @@ std::pair<int64_t, int64_t> parse_pair(const std::string& text, const std::strin
     }
   } catch (const std::exception&) {
   }
-  throw core::UserError(fmt::format("{} {}: expected {} with both >= 1, e.g. {}", option, text,
-                                    form, example));
+  throw core::UserError(
+      fmt::format("{} {}: expected {} with both >= 1, e.g. {}", option, text, form, example));
 }
 
 double time_steps(const std::function<void()>& step, int64_t warmup, int64_t steps) {
@@ -118,6 +118,7 @@ void register_bench(CLI::App& app) {
   train->add_option("--steps", o->steps, "timed steps")->capture_default_str();
   train->add_option("--dropout", o->dropout)->capture_default_str();
   common->add_to(train);
+  add_recipe_flags(train);
   train->callback([o, common] {
     common->apply();
     bench_train(*o, *common);

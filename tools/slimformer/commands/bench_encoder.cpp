@@ -104,6 +104,7 @@ void add_bench_encoder(CLI::App* bench) {
   cmd->add_option("--warmup", o->warmup, "untimed steps first")->capture_default_str();
   cmd->add_option("--steps", o->steps, "timed steps")->capture_default_str();
   common->add_to(cmd);
+  add_recipe_flags(cmd);
   cmd->callback([o, common] {
     common->apply();
     bench_encoder(*o, *common);

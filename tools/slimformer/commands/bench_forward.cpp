@@ -34,8 +34,8 @@ void bench_forward(const ForwardBenchOptions& o) {
     auto loaded = train::load_model(dir, torch::kCPU);
     auto encoder = std::dynamic_pointer_cast<models::EncoderModelImpl>(loaded.model);
     if (!encoder)
-      throw core::UserError(fmt::format("bench forward measures encoders; {} is a {} model", dir,
-                                        loaded.family()));
+      throw core::UserError(
+          fmt::format("bench forward measures encoders; {} is a {} model", dir, loaded.family()));
     encoder->eval();
     models.push_back(encoder);
   }
@@ -56,8 +56,7 @@ void bench_forward(const ForwardBenchOptions& o) {
                                {"length", length},
                                {"round", round},
                                {"ms_per_batch", 1000.0 * seconds / double(o.steps)},
-                               {"tokens_per_second",
-                                double(batch * length * o.steps) / seconds}};
+                               {"tokens_per_second", double(batch * length * o.steps) / seconds}};
         std::cout << line.dump() << std::endl;
       }
     }
@@ -73,7 +72,8 @@ void add_bench_forward(CLI::App* bench) {
   cmd->add_option("--models", o->models, "encoder checkpoints to compare")
       ->required()
       ->delimiter(',');
-  cmd->add_option("--settings", o->settings, "BATCHxLENGTH settings")->delimiter(',')
+  cmd->add_option("--settings", o->settings, "BATCHxLENGTH settings")
+      ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--rounds", o->rounds, "rounds; models alternate within each")
       ->check(CLI::PositiveNumber)
@@ -84,6 +84,7 @@ void add_bench_forward(CLI::App* bench) {
   cmd->add_option("--warmup", o->warmup, "untimed passes first")->capture_default_str();
   auto common = std::make_shared<CommonOptions>();
   common->add_to(cmd);
+  add_recipe_flags(cmd);
   cmd->callback([o, common] {
     common->apply();
     bench_forward(*o);

@@ -224,6 +224,7 @@ void add_bench_inference(CLI::App* bench) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   common->add_to(translate);
+  add_recipe_flags(translate);
   translate->callback([=] {
     common->apply();
     bench_translate(*t, core::parse_device(common->device));
@@ -243,6 +244,7 @@ void add_bench_inference(CLI::App* bench) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   common->add_to(gen);
+  add_recipe_flags(gen);
   gen->callback([=] {
     common->apply();
     bench_generate(*g, core::parse_device(common->device));

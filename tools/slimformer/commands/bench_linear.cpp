@@ -70,9 +70,10 @@ std::vector<BenchModel> bench_models(const LinearBenchOptions& o, int64_t max_le
     for (const auto& dir : o.models) {
       auto loaded = train::load_model(dir, torch::kCPU);
       if (loaded.family() == "encoder")
-        throw core::UserError(fmt::format("{}: bench linear needs a decoder (an LM or a "
-                                          "translation model), not an encoder",
-                                          dir));
+        throw core::UserError(
+            fmt::format("{}: bench linear needs a decoder (an LM or a "
+                        "translation model), not an encoder",
+                        dir));
       out.push_back({dir, loaded.model});
     }
     return out;
@@ -151,12 +152,14 @@ void bench_linear(const LinearBenchOptions& o) {
 void add_bench_linear(CLI::App* bench) {
   auto o = std::make_shared<LinearBenchOptions>();
   auto* cmd = bench->add_subcommand(
-      "linear", "generation by output length: softmax with a key/value cache beside recurrent "
-                "linear attention, tokens/s and memory");
+      "linear",
+      "generation by output length: softmax with a key/value cache beside recurrent "
+      "linear attention, tokens/s and memory");
   cmd->add_option("--models", o->models,
                   "checkpoints to compare (an original and its linearized copy); default: a "
                   "random causal LM and its linearized copy");
-  cmd->add_option("--settings", o->settings, "BATCHxLENGTH settings")->delimiter(',')
+  cmd->add_option("--settings", o->settings, "BATCHxLENGTH settings")
+      ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--rounds", o->rounds, "rounds; models alternate within each")
       ->check(CLI::PositiveNumber)
@@ -174,6 +177,7 @@ void add_bench_linear(CLI::App* bench) {
       ->capture_default_str();
   auto common = std::make_shared<CommonOptions>();
   common->add_to(cmd);
+  add_recipe_flags(cmd);
   cmd->callback([o, common] {
     common->apply();
     bench_linear(*o);

@@ -25,8 +25,8 @@ struct SparseBenchOptions {
   std::vector<int64_t> batches = {1, 8, 32, 128};
   std::vector<std::string> caches = {"warm", "cold"};
   int64_t rounds = 5;
-  double round_ms = 20;      // each round times calls for about this long
-  int64_t cold_mb = 256;     // dense bytes in the ring of copies for "cold"
+  double round_ms = 20;   // each round times calls for about this long
+  int64_t cold_mb = 256;  // dense bytes in the ring of copies for "cold"
 };
 
 // Magnitude pruning of a random matrix: the smallest |w| set to zero.
@@ -142,6 +142,7 @@ void add_bench_sparse(CLI::App* bench) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   common->add_to(cmd);
+  add_recipe_flags(cmd);
   cmd->callback([o, common] {
     common->apply();
     bench_sparse(*o);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "options.h"
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
 #include "slimformer/report/svg_chart.h"
@@ -59,8 +60,8 @@ double number(const std::string& cell, const std::string& path, size_t row,
     if (used == cell.size()) return value;
   } catch (const std::exception&) {
   }
-  throw core::UserError(fmt::format("{} line {}, column '{}': '{}' is not a number", path, row + 2,
-                                    column, cell));
+  throw core::UserError(
+      fmt::format("{} line {}, column '{}': '{}' is not a number", path, row + 2, column, cell));
 }
 
 }  // namespace
@@ -81,6 +82,7 @@ void register_chart(CLI::App& app) {
   cmd->add_option("--title", a->title, "chart title");
   cmd->add_option("--y-label", a->y_label, "y axis label (default: the y column)");
   cmd->add_option("--output", a->output, "SVG file to write")->required();
+  add_recipe_flags(cmd);
   cmd->callback([a] {
     const auto table = read_tsv(a->table);
     const size_t x = column_index(table, a->x, a->table, "--x");
@@ -108,8 +110,7 @@ void register_chart(CLI::App& app) {
       }
     }
     core::write_text_atomically(a->output, report::line_chart_svg(chart));
-    fmt::print("wrote {} ({} lines, {} rows)\n", a->output, chart.series.size(),
-               table.rows.size());
+    fmt::print("wrote {} ({} lines, {} rows)\n", a->output, chart.series.size(), table.rows.size());
   });
 }
 

@@ -14,6 +14,7 @@ void register_doctor(CLI::App& app) {
   common->add_to(cmd);
   auto size = std::make_shared<int64_t>(1024);
   cmd->add_option("--size", *size, "matrix size for the matmul measurement")->capture_default_str();
+  add_recipe_flags(cmd);
   cmd->callback([common, size] {
     common->apply();
     auto info = core::runtime_info();

@@ -73,16 +73,15 @@ void evaluate_language_model(const train::LoadedModel& model, const TextOptions&
   }
 }
 
-// The GLUE task's metrics of a classification encoder (the task it records unless --glue names
-// one) on the task's dev set or --glue-file.
+// The task's metrics of a classification encoder (the task it records unless --glue names one)
+// on the task's dev set or --glue-file.
 void evaluate_glue(const train::LoadedModel& model, const pipeline::EvaluationOptions& options,
                    const std::string& model_dir) {
   auto evaluator = pipeline::make_evaluator(model, options, model_dir);
   evaluator->evaluate({});
-  const std::string task =
-      options.glue_task.empty() ? pipeline::recorded_glue_task(model.record) : options.glue_task;
   fmt::print("{}  ({}, {} examples)\n", evaluator->summary(),
-             pipeline::glue_eval_file(options, task), evaluator->examples());
+             pipeline::text_task_evaluation(model.record, options, model_dir).file,
+             evaluator->examples());
   for (const auto& [k, v] : evaluator->details()) fmt::print("{} {:.2f}\n", k, v);
 }
 
@@ -136,7 +135,8 @@ void register_evaluate(CLI::App& app) {
   auto glue_file = std::make_shared<std::string>();
   cmd->add_option("--glue", *glue, "encoder: GLUE task to score (SST-2, MRPC, CoLA, ...)")
       ->group("Encoder");
-  cmd->add_option("--glue-file", *glue_file, "encoder: labelled TSV (default: the bundled dev set)")
+  cmd->add_option("--glue-file", *glue_file,
+                  "encoder: labelled file in the task's layout (default: its dev set)")
       ->group("Encoder");
   auto squad_file = std::make_shared<std::string>();
   cmd->add_option("--squad-file", *squad_file,
@@ -144,6 +144,7 @@ void register_evaluate(CLI::App& app) {
                   "the file and split the model was fine-tuned with)")
       ->group("Encoder");
   common->add_to(cmd);
+  add_recipe_flags(cmd);
   cmd->callback([=] {
     common->apply();
     const auto device = core::parse_device(common->device);

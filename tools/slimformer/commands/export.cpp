@@ -36,6 +36,7 @@ void register_export(CLI::App& app) {
                   "slimformer, or hf: an encoder as a Hugging Face BERT directory (config.json, "
                   "model.safetensors with Hugging Face names, float32, and its tokenizer)")
       ->capture_default_str();
+  add_recipe_flags(cmd);
   cmd->callback([=] {
     common->apply();
     torch::ScalarType type;

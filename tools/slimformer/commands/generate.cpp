@@ -50,6 +50,7 @@ void register_generate(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   common->add_to(cmd);
+  add_recipe_flags(cmd);
   cmd->callback([=] {
     common->apply();
     auto ckpt = train::load_causal_lm(*model_dir, core::parse_device(common->device));

@@ -51,6 +51,7 @@ void register_import(CLI::App& app) {
   cmd->add_option("--format", *format, "its format: llama2c")->capture_default_str();
   cmd->add_option("--tokenizer", *tokenizer, "its vocabulary (llama2.c tokenizer.bin)");
   cmd->add_option("--output", *output, "checkpoint directory to write")->required();
+  add_recipe_flags(cmd);
   cmd->callback([=] {
     if (*format != "llama2c")
       throw core::UserError(fmt::format("--format must be llama2c, got {}", *format));

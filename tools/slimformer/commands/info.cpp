@@ -18,6 +18,7 @@ void register_info(CLI::App& app) {
   common->add_to(cmd);
   auto model_dir = std::make_shared<std::string>();
   cmd->add_option("model", *model_dir, "checkpoint directory")->required();
+  add_recipe_flags(cmd);
   cmd->callback([=] {
     common->apply();
     const auto device = core::parse_device(common->device);

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "options.h"
 #include "slimformer/methods/importance/importance_io.h"
 #include "slimformer/report/importance_report.h"
 #include "slimformer/report/search_report.h"
@@ -23,6 +24,7 @@ void register_report(CLI::App& app) {
                   "another importance run (e.g. a second seed) to correlate the scores with, or "
                   "another search (e.g. the random sampler's) to draw beside it");
   cmd->add_option("--compare-label", *label, "how the report names the other run");
+  add_recipe_flags(cmd);
   cmd->callback([=] {
     if (std::filesystem::exists(std::filesystem::path(*run_dir) / "search_log.jsonl")) {
       std::vector<std::pair<std::string, std::filesystem::path>> runs = {{*run_dir, *run_dir}};

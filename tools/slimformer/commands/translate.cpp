@@ -28,6 +28,7 @@ void register_translate(CLI::App& app) {
   cmd->add_option("--output", *output, "write translations here; default: stdout");
   add_decode_options(cmd, *decode);
   common->add_to(cmd);
+  add_recipe_flags(cmd);
   cmd->callback([=] {
     common->apply();
     const auto device = core::parse_device(common->device);

@@ -30,6 +30,7 @@ void register_vocab(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--encode", *encode_with, "encode stdin lines to ids with this model");
   cmd->add_option("--decode", *decode_with, "decode stdin lines of ids with this model");
+  add_recipe_flags(cmd);
   cmd->callback([=] {
     common->apply();
     if (!encode_with->empty() || !decode_with->empty()) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "slimformer/data/text_task.h"
 #include "slimformer/models/encoder.h"
 
 namespace slimformer::methods {
@@ -16,10 +17,10 @@ namespace slimformer::methods {
 // Refuses what cannot be decomposed, naming the flag or the model:
 //   "--k 5 is outside [0, 4], the encoder's layers";
 //   "decompose needs an encoder with a pair input (a span head, or a classification head
-//   fine-tuned on a sentence-pair GLUE task); <model_name> is ...".
-// `glue_task` is a classification encoder's recorded task (empty when unknown: refused).
+//   fine-tuned on a sentence-pair task); <model_name> is ...".
+// `task` is a classification encoder's recorded task (null when unknown: refused).
 void check_decomposable(const models::TransformerConfig& config, int64_t k,
-                        const std::string& glue_task, const std::string& model_name);
+                        const data::TextTask* task, const std::string& model_name);
 
 // The taps of the layer-wise similarity loss: the state after every layer from k up
 // ("encoder.layers.<i>"), compared with the same layer of the original model.
