@@ -51,7 +51,8 @@ HeatMap importance_heat_map(const ImportanceResult& result, const std::string& b
   std::vector<int> column_of(kColumnOrder.size(), -1);
   for (size_t c = 0; c < kColumnOrder.size(); ++c)
     if (used[c]) column_of[c] = map.columns.size(), map.columns.push_back(kColumnOrder[c]);
-  for (int64_t l = 0; l < layers; ++l) map.rows.push_back(fmt::format("layer {}", l + 1));
+  // Numbered from 0, as paths number them (encoder.layers.0.self_attn is row "layer 0").
+  for (int64_t l = 0; l < layers; ++l) map.rows.push_back(fmt::format("layer {}", l));
   map.values.assign(layers, std::vector<double>(map.columns.size(), NAN));
   for (size_t i = 0; i < result.sublayers.size(); ++i) {
     const auto& place = result.sublayers[i].place;

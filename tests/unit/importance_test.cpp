@@ -250,7 +250,7 @@ TEST(ImportanceIo, JsonRoundTripAndMalformedFiles) {
 TEST(ImportanceReport, HeatMapLayoutAgreementAndFiles) {
   auto r = small_result();
   auto map = report::importance_heat_map(r, "contribution");
-  EXPECT_EQ(map.rows, (std::vector<std::string>{"layer 1", "layer 2"}));
+  EXPECT_EQ(map.rows, (std::vector<std::string>{"layer 0", "layer 1"}));
   EXPECT_EQ(map.columns, (std::vector<std::string>{"E:SA", "E:FF", "D:SA", "D:EA", "D:FF"}));
   EXPECT_EQ(map.values[0][3], 0.5);
   EXPECT_EQ(map.values[1][4], 0.7);

@@ -9,8 +9,8 @@
 namespace slimformer::kernels {
 
 // Whether `rows` rows of `in` features take the few-row product: 2 to 8 rows of at least 256
-// features (with stories260K's 64- and 172-wide layers it decoded 0.88-0.9x as fast as BLAS; with
-// the translation model's 256- and 1024-wide ones 1.6x); off when SLIMFORMER_FEW_ROWS=0, for
+// features (on stories260K's 64- and 172-wide layers it gained nothing, 0.88-0.99x; on the
+// translation model's 256- and 1024-wide ones beam search ran 1.3-2x faster); off when SLIMFORMER_FEW_ROWS=0, for
 // benchmarks that compare it with the BLAS product (bench/few_rows.sh). One row stays a BLAS
 // matrix-vector product, which measured 1.3-1.6x faster than this kernel with one row.
 bool few_rows_pay(int64_t rows, int64_t in);
