@@ -310,19 +310,8 @@ train::TrainResult finetune_checkpoint(const fs::path& start_from, const Finetun
   if (config.model_type == "seq2seq") return train_translation(model, data.translation, run);
   if (config.is_causal_lm()) return train_language_model(model, data.language_model, run);
   if (config.encoder_head == "classification") {
-    GlueData glue = data.glue;
-    // The task and files of the checkpoint fine-tuned before, unless the run names others.
-    if (glue.task.empty() && !glue.custom) {
-      auto recorded = recorded_text_task(train::read_record(start_from));
-      if (recorded.glue && recorded.task) {
-        glue.task = recorded.task->name;
-      } else if (recorded.task) {
-        glue.custom = recorded.task;
-        if (glue.train_file.empty()) glue.train_file = recorded.train_file;
-        if (glue.dev_file.empty()) glue.dev_file = recorded.dev_file;
-      }
-    }
-    return train_glue(model, glue, run);
+    // Without a task of its own, the run takes the one the checkpoint records (train_glue).
+    return train_glue(model, data.glue, run);
   }
   if (config.encoder_head == "span") {
     return train_squad(model, data.squad, run);
