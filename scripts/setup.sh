@@ -9,6 +9,7 @@ packages=(
   libsentencepiece-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   liblmdb-dev libcpp-httplib-dev curl jq
+  python3-dev pybind11-dev python3-pytest python3-numpy
 )
 # The PyTorch peer benchmarks need Debian's python3-torch; only `make bench` asks for it.
 if [[ "${SLIMFORMER_SETUP_PEERS:-0}" == 1 ]]; then packages+=(python3-torch); fi

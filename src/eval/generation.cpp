@@ -115,4 +115,21 @@ std::vector<int64_t> generate(models::CausalLMImpl& model, const std::vector<int
   return out;
 }
 
+std::string continue_prompt(models::CausalLMImpl& model, const data::Tokenizer& tokenizer,
+                            const std::string& prompt, GenerateOptions options,
+                            const std::function<void(const std::string&)>& on_text) {
+  std::vector<int64_t> ids = {tokenizer.bos_id()};
+  for (int64_t id : tokenizer.encode(prompt)) ids.push_back(id);
+  options.stop_ids.push_back(tokenizer.bos_id());
+  options.stop_ids.push_back(tokenizer.eos_id());
+  // Decoded as a whole: pieces that only make sense together (bytes of one character, a
+  // word-start space) come out right.
+  std::vector<int64_t> shown(ids.begin() + 1, ids.end());
+  generate(model, ids, options, [&](int64_t token) {
+    shown.push_back(token);
+    if (on_text) on_text(tokenizer.decode(shown));
+  });
+  return tokenizer.decode(shown);
+}
+
 }  // namespace slimformer::eval

@@ -156,14 +156,19 @@ TextTaskEvaluation text_task_evaluation(const nlohmann::json& record, const Eval
   if (!recorded.task)
     throw core::UserError(fmt::format(
         "{} does not record the task it was fine-tuned on: give --glue TASK", model_name));
-  std::string file = o.glue_file;
-  if (file.empty() && recorded.glue) file = data::glue_file(o.glue_dir, *recorded.task, "dev");
-  if (file.empty()) file = recorded.dev_file;
+  const std::string file =
+      o.glue_file.empty() ? recorded.split_file("dev", o.glue_dir) : o.glue_file;
   if (file.empty())
     throw core::UserError(
         fmt::format("{} records no dev file for its task {}: give --glue-file FILE", model_name,
                     recorded.task->name));
   return {*recorded.task, file};
+}
+
+std::string RecordedTextTask::split_file(const std::string& split,
+                                         const std::string& glue_dir) const {
+  if (task && glue) return data::glue_file(glue_dir, *task, split);
+  return split == "train" ? train_file : split == "dev" ? dev_file : std::string();
 }
 
 RecordedTextTask recorded_text_task(const nlohmann::json& record) {

@@ -66,14 +66,17 @@ SquadSplit read_squad_split(const SquadRunOptions& options) {
   return {std::move(train), std::move(valid), std::move(held_out)};
 }
 
-std::string score_squad(models::EncoderModelImpl& model, const data::Tokenizer& tokenizer,
-                        const data::SquadDataset& held_out, const SquadRunOptions& options,
-                        const eval::SquadPredictOptions& predict) {
-  auto features = data::make_squad_windows(held_out, tokenizer, options.windows);
-  auto score =
-      eval::squad_score(held_out, eval::predict_squad(model, features, tokenizer, predict));
+std::string HeldOutScore::summary() const {
   return fmt::format("SQuAD v1.1 held-out ({} articles, {} questions): EM {:.2f} F1 {:.2f}",
-                     held_out.articles.size(), score.questions, score.exact_match, score.f1);
+                     articles, score.questions, score.exact_match, score.f1);
+}
+
+HeldOutScore score_squad(models::EncoderModelImpl& model, const data::Tokenizer& tokenizer,
+                         const data::SquadDataset& held_out, const SquadRunOptions& options,
+                         const eval::SquadPredictOptions& predict) {
+  auto features = data::make_squad_windows(held_out, tokenizer, options.windows);
+  return {eval::squad_score(held_out, eval::predict_squad(model, features, tokenizer, predict)),
+          held_out.articles.size()};
 }
 
 }  // namespace slimformer::pipeline

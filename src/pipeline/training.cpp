@@ -58,18 +58,12 @@ TaskFiles task_files(const GlueData& data, const nlohmann::json& record) {
         "fine-tuning a classifier needs a task: --glue TASK, or a file's columns "
         "(--text-columns, --label-column)");
   TaskFiles files{*recorded.task, data.train_file, data.dev_file};
-  auto file = [&](std::string& given, const std::string& recorded_file, const char* split) {
-    if (!given.empty()) return;
-    if (recorded.glue)
-      given = data::glue_file(data.glue_dir, files.task, split);
-    else if (!recorded_file.empty())
-      given = recorded_file;
-    else
+  for (auto [given, split] : {std::pair{&files.train, "train"}, std::pair{&files.dev, "dev"}}) {
+    if (given->empty()) *given = recorded.split_file(split, data.glue_dir);
+    if (given->empty())
       throw core::UserError(
           fmt::format("task {} is not a GLUE task: give its --{}-file", files.task.name, split));
-  };
-  file(files.train, recorded.train_file, "train");
-  file(files.dev, recorded.dev_file, "dev");
+  }
   return files;
 }
 

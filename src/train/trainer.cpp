@@ -1,8 +1,10 @@
 #include "slimformer/train/trainer.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 
 #include "slimformer/core/error.h"
@@ -19,7 +21,7 @@ using nlohmann::json;
 namespace {
 
 struct LoopState {
-  int64_t step = 0, epoch = 0, batch_index = 0, bad_validations = 0;
+  int64_t step = 0, epoch = 0, batch_index = 0, bad_validations = 0, skipped_updates = 0;
   double elapsed_seconds = 0, tokens_seen = 0;
   bool has_best = false;
   Metrics best;
@@ -31,6 +33,7 @@ struct LoopState {
             {"bad_validations", bad_validations},
             {"elapsed_seconds", elapsed_seconds},
             {"tokens_seen", tokens_seen},
+            {"skipped_updates", skipped_updates},
             {"has_best", has_best},
             {"best", best}};
   }
@@ -39,6 +42,7 @@ struct LoopState {
     s.step = j.at("step"), s.epoch = j.at("epoch"), s.batch_index = j.at("batch_index");
     s.bad_validations = j.at("bad_validations"), s.elapsed_seconds = j.at("elapsed_seconds");
     s.tokens_seen = j.at("tokens_seen"), s.has_best = j.at("has_best");
+    s.skipped_updates = j.value("skipped_updates", int64_t{0});
     s.best = j.at("best").get<Metrics>();
     return s;
   }
@@ -155,6 +159,18 @@ void set_cpu_rng_state(const torch::Tensor& state) {
   gen.set_state(state);
 }
 
+// Whether an update's summed loss and every gradient are finite. The gradients' norms are
+// summed in one pass: a NaN or inf anywhere makes the sum non-finite.
+constexpr int64_t kMaxNonFiniteInARow = 20;
+
+bool finite_update(double loss, const std::vector<torch::Tensor>& trainable) {
+  if (!std::isfinite(loss)) return false;
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : trainable)
+    if (p.grad().defined()) norms.push_back(p.grad().norm());
+  return norms.empty() || std::isfinite(torch::stack(norms).sum().item<double>());
+}
+
 bool improved(const Metrics& now, const Metrics& best, const std::string& key, bool higher) {
   if (!now.count(key)) return false;
   if (!best.count(key)) return true;
@@ -169,6 +185,9 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
   const GroupPlan groups = plan_groups(options, module);
   FreezeGuard freeze(groups.frozen);
   auto optimizer = make_optimizer(options, groups);
+  if (options.on_non_finite != "skip" && options.on_non_finite != "stop")
+    throw core::UserError(
+        fmt::format("--on-non-finite must be skip or stop, got {}", options.on_non_finite));
   const fs::path out = options.output_dir;
   const fs::path last_dir = out / "last", best_dir = out / "best";
   fs::create_directories(out);
@@ -252,6 +271,7 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
 
   auto epochs_left = [&] { return options.max_epochs <= 0 || state.epoch < options.max_epochs; };
   bool stop = false;
+  int64_t non_finite_in_a_row = 0;
   while (!stop && state.step < options.max_steps && epochs_left()) {
     const int64_t batches = task.num_batches(state.epoch);
     while (state.batch_index < batches && state.step < options.max_steps) {
@@ -266,6 +286,32 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
         throughput += value.input_tokens > 0 ? value.input_tokens : value.tokens;
       }
       if (tokens == 0) continue;
+      if (!finite_update(report, groups.trainable)) {
+        ++state.skipped_updates;
+        ++non_finite_in_a_row;
+        write_log({{"event", "non_finite"},
+                   {"step", state.step + 1},
+                   {"epoch", state.epoch},
+                   {"skipped_updates", state.skipped_updates}});
+        optimizer->zero_grad();
+        spdlog::warn("update {}: the loss or gradients are not finite; update skipped ({} so far)",
+                     state.step + 1, state.skipped_updates);
+        // Updates that are all non-finite would skip forever: the run is broken, not unlucky.
+        if (options.on_non_finite == "stop" || non_finite_in_a_row >= kMaxNonFiniteInARow) {
+          state.elapsed_seconds = now_elapsed();
+          save_last(last_metrics);
+          throw NonFiniteUpdate(fmt::format(
+              "training stopped: the loss or gradients of update {} are not finite (NaN or "
+              "inf){}; {} holds the run before it (resume with --resume, perhaps with a lower "
+              "--lr or --clip-norm)",
+              state.step + 1,
+              non_finite_in_a_row > 1 ? fmt::format(", {} updates in a row", non_finite_in_a_row)
+                                      : "",
+              last_dir.string()));
+        }
+        continue;
+      }
+      non_finite_in_a_row = 0;
       // Gradients of the summed loss, normalized per target token over the whole update.
       for (auto& p : groups.trainable)
         if (p.grad().defined()) p.grad().div_(double(tokens));
@@ -279,13 +325,16 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
       state.tokens_seen += throughput;
       window_loss += report, window_tokens += tokens, window_throughput += throughput;
 
+      // Progress after every update (a display throttles itself; a log file gets a line every
+      // few seconds however slow the updates), the log every log_every updates.
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
+      const TrainProgress progress{state.step,   options.max_steps,
+                                   state.epoch,  window_loss / window_tokens,
+                                   lr,           window_throughput / std::max(seconds, 1e-9),
+                                   now_elapsed()};
+      if (callbacks.on_progress) callbacks.on_progress(progress);
       if (state.step % options.log_every == 0 || state.step == options.max_steps) {
-        double seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
-        TrainProgress progress{state.step,   options.max_steps,
-                               state.epoch,  window_loss / window_tokens,
-                               lr,           window_throughput / std::max(seconds, 1e-9),
-                               now_elapsed()};
         write_log({{"event", "train"},
                    {"step", progress.step},
                    {"epoch", progress.epoch},
@@ -293,7 +342,6 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
                    {"lr", lr},
                    {"tokens_per_second", progress.tokens_per_second},
                    {"elapsed_seconds", progress.elapsed_seconds}});
-        if (callbacks.on_progress) callbacks.on_progress(progress);
         window_loss = window_tokens = window_throughput = 0;
         window_start = std::chrono::steady_clock::now();
       }
@@ -324,7 +372,10 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
   if (last_validated != state.step) validate();
   state.elapsed_seconds = now_elapsed();
   save_last(last_metrics);
-  write_log({{"event", "done"}, {"step", state.step}, {"reason", stop_reason}});
+  write_log({{"event", "done"},
+             {"step", state.step},
+             {"reason", stop_reason},
+             {"skipped_updates", state.skipped_updates}});
 
   TrainResult result;
   result.steps = state.step;
@@ -332,6 +383,7 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
   result.seconds = state.elapsed_seconds;
   result.tokens_per_second = state.tokens_seen / std::max(state.elapsed_seconds, 1e-9);
   result.stop_reason = stop_reason;
+  result.skipped_updates = state.skipped_updates;
   return result;
 }
 

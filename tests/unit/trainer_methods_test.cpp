@@ -1,8 +1,14 @@
 // What the trainer offers methods: parameter groups (frozen, scaled), hooks after every update
 // with their state in checkpoints, and distillation from a teacher; resume stays exact with all
-// of them.
+// of them. Non-finite updates are skipped and counted, or stop the run resumably.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <set>
+
+#include "slimformer/core/files.h"
 #include "slimformer/core/safetensors.h"
 #include "slimformer/data/glue.h"
 #include "slimformer/methods/magnitude/gradual_pruning.h"
@@ -296,6 +302,98 @@ TEST(Distillation, ATeacherSteersTheStudentAndResumeStaysExact) {
         train::Teacher(std::make_shared<models::EncoderModelImpl>(tiny_classifier(400)), d);
       },
       "distillation tap \"=encoder.layers.1\" must be a name or student_name=teacher_name");
+}
+
+// A task whose loss is NaN at the chosen batches (epoch, index), as a broken batch (or an
+// overflow) gives.
+class PoisonedTask : public train::TrainingTask {
+ public:
+  using Choice = std::function<bool(int64_t epoch, int64_t index)>;
+  PoisonedTask(std::unique_ptr<train::TrainingTask> inner, Choice poisoned)
+      : inner_(std::move(inner)), poisoned_(std::move(poisoned)) {}
+  // The batches `indices` of epoch 0.
+  PoisonedTask(std::unique_ptr<train::TrainingTask> inner, std::set<int64_t> indices)
+      : PoisonedTask(std::move(inner), [indices](int64_t epoch, int64_t index) {
+          return epoch == 0 && indices.count(index) > 0;
+        }) {}
+  models::ModelTree& model() override { return inner_->model(); }
+  int64_t num_batches(int64_t epoch) override { return inner_->num_batches(epoch); }
+  train::LossValue batch_loss(int64_t epoch, int64_t index) override {
+    auto value = inner_->batch_loss(epoch, index);
+    if (poisoned_(epoch, index)) {
+      const double nan = std::numeric_limits<double>::quiet_NaN();
+      value.loss_sum = value.loss_sum * nan;
+      value.report_sum = nan;
+    }
+    return value;
+  }
+  train::Metrics validate() override { return inner_->validate(); }
+  std::string primary_metric() const override { return inner_->primary_metric(); }
+  bool higher_is_better() const override { return inner_->higher_is_better(); }
+  void write_model(const std::filesystem::path& dir, const nlohmann::json& record) override {
+    inner_->write_model(dir, record);
+  }
+
+ private:
+  std::unique_ptr<train::TrainingTask> inner_;
+  Choice poisoned_;
+};
+
+bool all_finite(models::ModelTree& model) {
+  for (const auto& [k, v] : model.state())
+    if (v.is_floating_point() && !torch::isfinite(v).all().item<bool>()) return false;
+  return true;
+}
+
+TEST(NonFiniteUpdates, AreSkippedCountedAndLogged) {
+  testing::TempDir dir;
+  PoisonedTask task(small_glue_task(), std::set<int64_t>{1, 3});
+  ASSERT_GT(task.num_batches(0), 3);
+  const auto result = train::run_training(task, small_options(dir / "run"), {});
+  EXPECT_EQ(result.steps, 8);
+  EXPECT_EQ(result.skipped_updates, 2);
+  EXPECT_TRUE(all_finite(task.model()));
+  std::ifstream log(dir / "run" / "train_log.jsonl");
+  int64_t events = 0;
+  for (std::string line; std::getline(log, line);)
+    events += nlohmann::json::parse(line).value("event", "") == "non_finite";
+  EXPECT_EQ(events, 2);
+}
+
+TEST(NonFiniteUpdates, StopTheRunWithAResumableCheckpointBeforeThem) {
+  testing::TempDir dir;
+  auto options = small_options(dir / "run");
+  options.on_non_finite = "stop";
+  PoisonedTask task(small_glue_task(), std::set<int64_t>{2});
+  EXPECT_THROW(train::run_training(task, options, {}), train::NonFiniteUpdate);
+  // The last checkpoint holds the two good updates, and resuming continues after the bad batch.
+  const auto state = nlohmann::json::parse(
+      core::read_file(dir / "run" / "last" / train::kTrainingStateDir / "state.json"));
+  EXPECT_EQ(state.at("step"), 2);
+  EXPECT_EQ(state.at("skipped_updates"), 1);
+  options.resume = true;
+  PoisonedTask resumed(small_glue_task(), std::set<int64_t>{2});
+  const auto result = train::run_training(resumed, options, {});
+  EXPECT_EQ(result.steps, 8);
+  EXPECT_EQ(result.skipped_updates, 1);
+  EXPECT_TRUE(all_finite(resumed.model()));
+}
+
+TEST(NonFiniteUpdates, EveryUpdateNonFiniteStopsInsteadOfSkippingForever) {
+  testing::TempDir dir;
+  PoisonedTask task(small_glue_task(), [](int64_t, int64_t) { return true; });
+  auto options = small_options(dir / "run");
+  options.max_epochs = 0;
+  try {
+    train::run_training(task, options, {});
+    FAIL() << "expected NonFiniteUpdate";
+  } catch (const train::NonFiniteUpdate& e) {
+    EXPECT_NE(std::string(e.what()).find("20 updates in a row"), std::string::npos) << e.what();
+  }
+  options.on_non_finite = "sometimes";
+  options.output_dir = dir / "other";
+  testing::expect_user_error([&] { train::run_training(task, options, {}); },
+                             "--on-non-finite must be skip or stop, got sometimes");
 }
 
 }  // namespace

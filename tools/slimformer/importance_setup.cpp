@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "commands.h"
-#include "progress.h"
+#include "slimformer/pipeline/progress_reports.h"
 
 namespace slimformer::tools {
 
@@ -83,18 +83,7 @@ pipeline::ImportanceRunOptions importance_run_options(const core::Settings& s) {
   scoring.paths = get_list(s, "importance.paths");
   scoring.stop_requested = &g_stop_requested;
   o.curve_max_k = s.get_int_at_least("importance.curve_max_k", 0);
-  // One bar per phase, finished when the next phase starts.
-  auto bars = std::make_shared<std::map<std::string, std::unique_ptr<ProgressBar>>>();
-  auto current = std::make_shared<std::string>();
-  o.on_progress = [bars, current](const std::string& phase, const methods::ImportanceProgress& p) {
-    if (*current != phase) {
-      if (bars->count(*current)) bars->at(*current)->finish();
-      *current = phase;
-      (*bars)[phase] = std::make_unique<ProgressBar>(phase == "scores" ? "importance" : phase);
-    }
-    bars->at(phase)->update(p.done, p.total, p.path.empty() ? p.phase : p.phase + " " + p.path);
-    if (p.done == p.total) bars->at(phase)->finish();
-  };
+  o.on_progress = pipeline::importance_progress();
   return o;
 }
 

@@ -17,15 +17,12 @@ void add_squad_options(CommandOptions& options) {
   options.add("task.max_answer_length", d.max_answer_length, "longest answer span, in tokens");
 }
 
-SquadRunOptions squad_run_options(const core::Settings& s, const models::TransformerConfig& model) {
+SquadRunOptions squad_run_options(const core::Settings& s) {
   SquadRunOptions o;
   o.file = s.get_string("data.squad_file");
   o.held_out_articles = s.get_int_at_least("data.squad_held_out", 1);
   o.valid_articles = s.get_int_at_least("data.squad_valid_articles", 1);
   o.windows.max_length = s.get_int_at_least("data.max_length", 8);
-  if (o.windows.max_length > model.max_position_embeddings)
-    s.fail("data.max_length",
-           fmt::format("must be at most the model's {} positions", model.max_position_embeddings));
   o.windows.doc_stride = s.get_int_at_least("data.doc_stride", 1);
   o.windows.max_query_length = s.get_int_at_least("data.max_query_length", 1);
   if (o.windows.max_query_length + 3 >= o.windows.max_length)

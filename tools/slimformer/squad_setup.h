@@ -16,6 +16,6 @@ using pipeline::SquadRunOptions;
 // data.squad_file, data.squad_held_out, data.squad_valid_articles, data.doc_stride,
 // data.max_query_length and task.max_answer_length (data.max_length is the command's own).
 void add_squad_options(CommandOptions& options);
-SquadRunOptions squad_run_options(const core::Settings& s, const models::TransformerConfig& model);
+SquadRunOptions squad_run_options(const core::Settings& s);
 
 }  // namespace slimformer::tools

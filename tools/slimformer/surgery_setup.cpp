@@ -8,11 +8,11 @@
 #include "command_line.h"
 #include "commands.h"
 #include "language_model_setup.h"
-#include "progress.h"
 #include "slimformer/core/error.h"
 #include "slimformer/core/runtime.h"
 #include "slimformer/methods/importance/importance_io.h"
 #include "slimformer/methods/surgery/module_surgery.h"
+#include "slimformer/pipeline/progress_reports.h"
 #include "translation_setup.h"
 
 namespace slimformer::tools {
@@ -94,11 +94,7 @@ pipeline::MeasureOptions measure_options(const core::Settings& s,
   e.beam = s.get_int_at_least("eval.beam", 1);
   pipeline::use_bundled_data(e, config, pipeline::DataSplit::kTest);
   o.repeats = s.get_int_at_least("eval.repeats", 1);
-  auto bar = std::make_shared<ProgressBar>("test");
-  o.on_progress = [bar](int64_t done, int64_t total, const std::string& name) {
-    bar->update(done, total, name);
-    if (done == total) bar->finish();
-  };
+  o.on_progress = pipeline::measurement_progress("test");
   return o;
 }
 

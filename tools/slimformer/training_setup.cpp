@@ -5,10 +5,10 @@
 
 #include "command_line.h"
 #include "commands.h"
-#include "progress.h"
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
 #include "slimformer/core/runtime.h"
+#include "slimformer/pipeline/progress_reports.h"
 #include "slimformer/train/checkpoint.h"
 #include "slimformer/train/distillation.h"
 
@@ -73,6 +73,7 @@ train::TrainOptions train_options_from_settings(const core::Settings& s) {
   o.patience = s.get_int_at_least("train.patience", 0);
   o.log_every = s.get_int_at_least("train.log_every", 1);
   o.seed = s.get_int("train.seed");
+  o.on_non_finite = s.get_choice("train.on_non_finite", {"skip", "stop"});
   o.output_dir = s.get_string("output");
   if (o.output_dir.empty()) s.fail("output", "must name a directory");
   o.resume = s.get_bool("resume");
@@ -127,6 +128,9 @@ void add_trainer_options(CommandOptions& options) {
   options.add("train.patience", 0, "stop after N validations without improvement (0: never)");
   options.add("train.log_every", 50, "log every N updates");
   options.add("train.seed", 1, "seed for batching and dropout");
+  options.add("train.on_non_finite", "skip",
+              "an update with a NaN or infinite loss or gradient: skip it (counted in the log) "
+              "or stop with a resumable checkpoint");
   options.add("train.freeze", "",
               "freeze the parameters matching these patterns (comma-separated, e.g. "
               "\"embed_tokens.*,encoder.layers.0.**\")");
@@ -182,19 +186,7 @@ pipeline::TrainingRun training_run(const core::Settings& s, const CommonOptions&
     spdlog::info("distilling from {}", dir);
     run.teacher = std::make_shared<train::Teacher>(train::load_model(dir, run.device).model, d);
   }
-  auto bar = std::make_shared<ProgressBar>(label);
-  run.callbacks.on_progress = [bar](const train::TrainProgress& p) {
-    bar->update(p.step, p.max_steps,
-                fmt::format("loss {:.3f} lr {:.2e} {:.0f} tok/s", p.loss, p.learning_rate,
-                            p.tokens_per_second));
-    if (p.step == p.max_steps) bar->finish();
-  };
-  run.callbacks.on_validation = [bar](int64_t step, const train::Metrics& m) {
-    bar->finish();
-    std::string line;
-    for (const auto& [k, v] : m) line += fmt::format(" {} {:.3f}", k, v);
-    spdlog::info("step {} validation:{}", step, line);
-  };
+  run.callbacks = pipeline::training_progress(label);
   return run;
 }
 

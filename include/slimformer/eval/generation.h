@@ -6,8 +6,10 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
+#include "slimformer/data/tokenizer.h"
 #include "slimformer/models/causal_lm.h"
 
 namespace slimformer::eval {
@@ -29,6 +31,13 @@ struct GenerateOptions {
 std::vector<int64_t> generate(models::CausalLMImpl& model, const std::vector<int64_t>& prompt,
                               const GenerateOptions& options,
                               const std::function<void(int64_t)>& on_token = {});
+
+// Continues `prompt` (text) the way the program does: BOS, the prompt's tokens, generation
+// stopping before BOS or EOS (added to options.stop_ids). Returns the prompt with its
+// continuation, decoded; `on_text` sees the decoded text each time a token is produced.
+std::string continue_prompt(models::CausalLMImpl& model, const data::Tokenizer& tokenizer,
+                            const std::string& prompt, GenerateOptions options,
+                            const std::function<void(const std::string&)>& on_text = {});
 
 // Picks the next token from logits [V] as `generate` does; `uniform` is a draw in [0, 1).
 int64_t pick_token(const torch::Tensor& logits, const GenerateOptions& options, double uniform);

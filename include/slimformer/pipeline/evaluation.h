@@ -89,6 +89,9 @@ struct RecordedTextTask {
   std::optional<data::TextTask> task;  // none if unknown
   bool glue = false;                   // a GLUE task (its files are under a GLUE directory)
   std::string train_file, dev_file;    // the files it was fine-tuned with, where recorded
+  // The file of `split` ("train" or "dev"): the GLUE task's under `glue_dir`, or the recorded
+  // one; empty when there is neither.
+  std::string split_file(const std::string& split, const std::string& glue_dir) const;
 };
 RecordedTextTask recorded_text_task(const nlohmann::json& record);
 // The record of a fine-tuning run on `task` with these files.

@@ -42,6 +42,10 @@ struct SparsifyOutcome {
 // <out>/finetune/model), <out>/sparsity.tsv (the per-matrix table of the delivered model).
 SparsifyOutcome sparsify(const SurgeryRun& run, const SparsifyOptions& options);
 
+// What a run delivered, as results.json records it: delivered (the model), overall_sparsity,
+// matrices (matrix, rows, cols, zeros, sparsity) and removed_neurons (sublayer, before, after).
+nlohmann::json sparsify_results(const SparsifyOutcome& outcome);
+
 // Writes the per-matrix table as TSV: matrix, rows, cols, zeros, sparsity; a last "all" row.
 void write_sparsity_table(const std::vector<methods::MatrixSparsity>& table,
                           const std::filesystem::path& file);

@@ -8,6 +8,7 @@
 
 #include "slimformer/data/squad.h"
 #include "slimformer/data/squad_windows.h"
+#include "slimformer/eval/squad_metrics.h"
 #include "slimformer/eval/squad_predict.h"
 #include "slimformer/models/encoder.h"
 
@@ -34,10 +35,15 @@ struct SquadSplit {
 };
 SquadSplit read_squad_split(const SquadRunOptions& options);
 
-// "SQuAD v1.1 held-out (8 articles, 1589 questions): EM 61.20 F1 70.31", by the official
-// evaluation of the best spans.
-std::string score_squad(models::EncoderModelImpl& model, const data::Tokenizer& tokenizer,
-                        const data::SquadDataset& held_out, const SquadRunOptions& options,
-                        const eval::SquadPredictOptions& predict);
+// The official evaluation of the best spans on the held-out articles.
+struct HeldOutScore {
+  eval::SquadScore score;
+  size_t articles = 0;
+  // "SQuAD v1.1 held-out (8 articles, 1589 questions): EM 61.20 F1 70.31"
+  std::string summary() const;
+};
+HeldOutScore score_squad(models::EncoderModelImpl& model, const data::Tokenizer& tokenizer,
+                         const data::SquadDataset& held_out, const SquadRunOptions& options,
+                         const eval::SquadPredictOptions& predict);
 
 }  // namespace slimformer::pipeline

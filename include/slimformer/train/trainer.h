@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,16 @@ struct TrainOptions {
   std::vector<ParameterGroup> parameter_groups;
   bool freeze_unmatched = false;
   std::vector<std::shared_ptr<TrainingHook>> hooks;
+  // An update whose loss or gradients are not finite (NaN, inf): "skip" leaves the parameters
+  // as they were and counts it (the log's "non_finite" events, TrainResult::skipped_updates);
+  // "stop" saves the last checkpoint, without that update, and throws NonFiniteUpdate.
+  std::string on_non_finite = "skip";
+};
+
+// The run stopped at a non-finite update (on_non_finite "stop"); its last checkpoint resumes it.
+class NonFiniteUpdate : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 struct LossValue {
@@ -105,6 +116,7 @@ struct TrainResult {
   double seconds = 0;
   double tokens_per_second = 0;
   std::string stop_reason;
+  int64_t skipped_updates = 0;  // non-finite updates left out, over the whole run
 };
 
 // Runs training; writes <output_dir>/last (resumable), <output_dir>/best and

@@ -4,8 +4,8 @@
 
 #include "commands.h"
 #include "options.h"
-#include "progress.h"
 #include "slimformer/core/files.h"
+#include "slimformer/core/progress_bar.h"
 #include "slimformer/core/runtime.h"
 #include "slimformer/core/settings.h"
 #include "slimformer/pipeline/qa_service.h"
@@ -24,8 +24,7 @@ void register_cache(CLI::App& app) {
                "id<TAB>text lines (required)",
                "--passages");
   options->add("cache.output", "", "new cache directory (required)", "--output");
-  options->add("cache.float16", false, "store the states in float16 (half the size)",
-               "--float16");
+  options->add("cache.float16", false, "store the states in float16 (half the size)", "--float16");
   cmd->callback([options, common] {
     core::Settings s;
     if (!options->resolve(s)) return;
@@ -38,7 +37,7 @@ void register_cache(CLI::App& app) {
     if (o.output.empty()) throw core::UserError("--output is required");
     o.float16 = s.get_bool("cache.float16");
     o.device = core::parse_device(common->device);
-    auto bar = std::make_shared<ProgressBar>("cache");
+    auto bar = std::make_shared<core::ProgressBar>("cache");
     o.progress = [bar](int64_t done, int64_t total) {
       bar->update(done, total, "passages");
       if (done == total) bar->finish();

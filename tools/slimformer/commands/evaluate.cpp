@@ -9,9 +9,9 @@
 #include "commands.h"
 #include "decode_options.h"
 #include "options.h"
-#include "progress.h"
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
+#include "slimformer/core/progress_bar.h"
 #include "slimformer/core/runtime.h"
 #include "slimformer/data/text_file.h"
 #include "slimformer/data/token_windows.h"
@@ -42,7 +42,7 @@ void evaluate_language_model(const train::LoadedModel& model, const TextOptions&
     lines.resize(options.max_lines);
   auto stream = data::token_stream(*model.tokenizer, lines);
   if (stream.empty()) throw core::UserError(fmt::format("--text {}: no text", options.text));
-  ProgressBar bar("perplexity");
+  core::ProgressBar bar("perplexity");
   auto start = std::chrono::steady_clock::now();
   eval::PerplexityOptions ppl_options{
       options.context, options.batch_size,
@@ -95,7 +95,8 @@ void evaluate_squad(const train::LoadedModel& model, const std::string& file,
   predict.device = device;
   const auto split = read_squad_split(run);
   fmt::print("{}\n", score_squad(*model.as<models::EncoderModelImpl>(), *model.tokenizer,
-                                 split.held_out, run, predict));
+                                 split.held_out, run, predict)
+                         .summary());
 }
 
 }  // namespace
@@ -187,7 +188,7 @@ void register_evaluate(CLI::App& app) {
       auto& translator = *model->as<models::Seq2SeqTransformerImpl>();
       const auto& vocab = dynamic_cast<const data::Vocab&>(*model->tokenizer);
       auto lines = data::read_lines(*src);
-      ProgressBar bar("translate");
+      core::ProgressBar bar("translate");
       auto start = std::chrono::steady_clock::now();
       hyps = eval::translate(translator, vocab, lines, *decode, device,
                              [&](size_t done, size_t total) { bar.update(done, total); });

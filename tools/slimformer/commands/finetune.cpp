@@ -12,8 +12,7 @@
 #include "slimformer/core/error.h"
 #include "slimformer/core/runtime.h"
 #include "slimformer/data/glue.h"
-#include "slimformer/pipeline/evaluation.h"
-#include "slimformer/pipeline/training.h"
+#include "slimformer/pipeline/encoder_finetune.h"
 #include "slimformer/train/checkpoint.h"
 #include "squad_setup.h"
 #include "training_setup.h"
@@ -71,21 +70,6 @@ void add_finetune_options(CommandOptions& options) {
                         {"output", "runs/finetune"}});
 }
 
-// The model to fine-tune: the run's last checkpoint when resuming, else the pre-trained body with
-// a fresh `head` (or, with --from-scratch, the same architecture re-initialized from its seed).
-train::LoadedModel model_to_finetune(const core::Settings& s, const pipeline::TrainingRun& run,
-                                     const std::string& head, int64_t num_labels) {
-  return pipeline::resume_or_start(run.train, run.device, [&] {
-    auto ckpt = train::load_encoder(s.get_string("model"), run.device, head, num_labels);
-    if (s.get_bool("task.from_scratch")) {
-      ckpt.model->initialize();
-      spdlog::info("training from random initialization (init_seed {})",
-                   ckpt.model->config().init_seed);
-    }
-    return train::LoadedModel{ckpt.model.ptr(), ckpt.tokenizer, {}, false, ckpt.record};
-  });
-}
-
 void print_run(const train::TrainResult& result) {
   fmt::print("fine-tuned {} steps in {:.0f} s ({:.0f} input tokens/s), stopped by {}\n",
              result.steps, result.seconds, result.tokens_per_second, result.stop_reason);
@@ -138,46 +122,20 @@ void finetune_glue(const core::Settings& s, const pipeline::TrainingRun& run) {
   data.dev_file = s.get_string("data.dev_file");
   data.skip_malformed = s.get_bool("data.skip_malformed");
   data.max_length = s.get_int_at_least("data.max_length", 8);
-  const auto& task = data.custom ? *data.custom : data::glue_task(data.task);
-  // Every file found before anything is written.
   for (const char* key : {"data.train_file", "data.dev_file"})
     if (!s.get_string(key).empty() && !fs::is_regular_file(s.get_string(key)))
       s.fail(key, "must name a file");
-  if (data.train_file.empty()) data.train_file = data::glue_file(data.glue_dir, task, "train");
-  if (data.dev_file.empty()) data.dev_file = data::glue_file(data.glue_dir, task, "dev");
-  pipeline::prepare_output_dir(run.train);
-  auto model = model_to_finetune(s, run, "classification", task.num_labels());
-  const auto result = pipeline::train_glue(model, data, run);
-  // The best checkpoint scored on the whole dev set, as the GLUE table reports it.
-  const fs::path out = run.train.output_dir;
-  auto best = train::load_model(out / "best", run.device);
-  pipeline::EvaluationOptions evaluation;
-  evaluation.device = run.device;
-  evaluation.glue_task = data.task;
-  evaluation.glue_file = data.dev_file;
-  evaluation.glue_dir = data.glue_dir;
-  auto evaluator = pipeline::make_evaluator(best, evaluation, (out / "best").string());
-  evaluator->evaluate({});
-  print_run(result);
-  fmt::print("{} (dev, best checkpoint {}/best)\n", evaluator->summary(), out.string());
+  const auto outcome = pipeline::finetune_text_task(s.get_string("model"), data, run,
+                                                    s.get_bool("task.from_scratch"));
+  print_run(outcome.training);
+  fmt::print("{} (dev, best checkpoint {})\n", outcome.summary, outcome.best.string());
 }
 
 void finetune_squad(const core::Settings& s, const pipeline::TrainingRun& run) {
-  pipeline::prepare_output_dir(run.train);
-  auto model = model_to_finetune(s, run, "span", 2);
-  const auto data = squad_run_options(s, model.model->config());
-  const auto result = pipeline::train_squad(model, data, run);
-  const fs::path out = run.train.output_dir;
-  auto best = train::load_model(out / "best", run.device);
-  eval::SquadPredictOptions predict;
-  predict.max_tokens = std::max(run.max_tokens, data.windows.max_length);
-  predict.max_answer_length = data.max_answer_length;
-  predict.device = run.device;
-  const auto split = pipeline::read_squad_split(data);
-  const auto score = pipeline::score_squad(*best.as<models::EncoderModelImpl>(), *best.tokenizer,
-                                           split.held_out, data, predict);
-  print_run(result);
-  fmt::print("{} (best checkpoint {}/best)\n", score, out.string());
+  const auto outcome = pipeline::finetune_squad_task(s.get_string("model"), squad_run_options(s),
+                                                     run, s.get_bool("task.from_scratch"));
+  print_run(outcome.training);
+  fmt::print("{} (best checkpoint {})\n", outcome.summary, outcome.best.string());
 }
 
 }  // namespace

@@ -54,37 +54,28 @@ void register_generate(CLI::App& app) {
   cmd->callback([=] {
     common->apply();
     auto ckpt = train::load_causal_lm(*model_dir, core::parse_device(common->device));
-    const auto& tokenizer = *ckpt.tokenizer;
-    std::vector<int64_t> ids = {tokenizer.bos_id()};
-    for (int64_t id : tokenizer.encode(*prompt)) ids.push_back(id);
-    auto run = *options;
-    run.stop_ids = {tokenizer.bos_id(), tokenizer.eos_id()};
     if (*samples > 1) {
       for (int64_t i = 0; i < *samples; ++i) {
+        auto run = *options;
         run.seed = options->seed + static_cast<uint64_t>(i);
-        std::vector<int64_t> out(ids.begin() + 1, ids.end());
-        eval::generate(*ckpt.model, ids, run, [&](int64_t token) { out.push_back(token); });
-        std::string text = tokenizer.decode(out);
+        std::string text = eval::continue_prompt(*ckpt.model, *ckpt.tokenizer, *prompt, run);
         for (char& c : text)
           if (c == '\n' || c == '\r') c = ' ';
         fmt::print("{}\n", text);
       }
       return;
     }
-    // Print the text as it grows: decode everything so far and write what is new, so pieces
-    // that only make sense together (bytes of one character, a word-start space) come out right.
-    std::vector<int64_t> shown(ids.begin() + 1, ids.end());
-    std::string printed = tokenizer.decode(shown);
+    // Print the text as it grows, writing what is new each time.
+    std::string printed = ckpt.tokenizer->decode(ckpt.tokenizer->encode(*prompt));
     std::fputs(printed.c_str(), stdout);
-    eval::generate(*ckpt.model, ids, run, [&](int64_t token) {
-      shown.push_back(token);
-      std::string text = tokenizer.decode(shown);
-      if (text.size() > printed.size() && text.compare(0, printed.size(), printed) == 0) {
-        std::fputs(text.c_str() + printed.size(), stdout);
-        std::fflush(stdout);
-        printed = std::move(text);
-      }
-    });
+    eval::continue_prompt(
+        *ckpt.model, *ckpt.tokenizer, *prompt, *options, [&](const std::string& text) {
+          if (text.size() > printed.size() && text.compare(0, printed.size(), printed) == 0) {
+            std::fputs(text.c_str() + printed.size(), stdout);
+            std::fflush(stdout);
+            printed = text;
+          }
+        });
     std::fputs("\n", stdout);
   });
 }

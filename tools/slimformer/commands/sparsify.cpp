@@ -2,12 +2,13 @@
 // once or gradually while fine-tuning, or random pruning at the same sparsity as the control;
 // prints and saves the per-matrix sparsity, stores pruned matrices compressed, and measures the
 // result side by side with the original (metric, size on disk, time).
+#include "slimformer/pipeline/sparsify.h"
+
 #include <fmt/format.h>
 
 #include "command_line.h"
 #include "commands.h"
 #include "pruning_setup.h"
-#include "slimformer/pipeline/sparsify.h"
 #include "surgery_setup.h"
 
 namespace slimformer::tools {
@@ -21,8 +22,7 @@ void print_table(const std::vector<methods::MatrixSparsity>& table) {
   for (const auto& row : table)
     fmt::print("{:<{}} {:>12} {:>8.1f}%\n", row.name, width,
                fmt::format("{}x{}", row.rows, row.cols), 100 * row.sparsity());
-  fmt::print("{:<{}} {:>12} {:>8.1f}%\n", "all", width, "",
-             100 * methods::overall_sparsity(table));
+  fmt::print("{:<{}} {:>12} {:>8.1f}%\n", "all", width, "", 100 * methods::overall_sparsity(table));
 }
 
 }  // namespace
@@ -70,30 +70,18 @@ void register_sparsify(CLI::App& app) {
     auto outcome = pipeline::sparsify(run, o);
     print_table(outcome.table);
     print_measurements(outcome.measured);
-    nlohmann::json table = nlohmann::json::array();
-    for (const auto& row : outcome.table)
-      table.push_back({{"matrix", row.name},
-                       {"rows", row.rows},
-                       {"cols", row.cols},
-                       {"zeros", row.zeros},
-                       {"sparsity", row.sparsity()}});
-    nlohmann::json removed = nlohmann::json::array();
-    for (const auto& r : outcome.removed_neurons)
-      removed.push_back({{"sublayer", r.path}, {"before", r.before}, {"after", r.after}});
+    auto results = pipeline::sparsify_results(outcome);
+    results.update({{"model", run.model_dir.string()},
+                    {"sparsity", o.sparsity},
+                    {"command", command_line()},
+                    {"options", s.to_nested_json()}});
     pipeline::write_measurement_report(
         outcome.measured, run.out, "slimformer sparsify",
         fmt::format("{} pruned to {:.0f}% sparsity ({}, {}, {}); {}", run.model_dir.string(),
                     100 * o.sparsity, o.random ? "random" : "magnitude",
                     s.get_string("prune.scope"), s.get_string("sparsify.schedule"),
                     measurement_description(run.measure)),
-        {{"model", run.model_dir.string()},
-         {"delivered", outcome.model.string()},
-         {"sparsity", o.sparsity},
-         {"overall_sparsity", methods::overall_sparsity(outcome.table)},
-         {"matrices", table},
-         {"removed_neurons", removed},
-         {"command", command_line()},
-         {"options", s.to_nested_json()}});
+        results);
     fmt::print("wrote {0}/sparsity.tsv, {0}/results.json and {0}/report.html\n", run.out.string());
   });
 }

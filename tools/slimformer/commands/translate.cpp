@@ -7,8 +7,8 @@
 #include "commands.h"
 #include "decode_options.h"
 #include "options.h"
-#include "progress.h"
 #include "slimformer/core/error.h"
+#include "slimformer/core/progress_bar.h"
 #include "slimformer/core/runtime.h"
 #include "slimformer/data/text_file.h"
 #include "slimformer/train/checkpoint.h"
@@ -39,7 +39,7 @@ void register_translate(CLI::App& app) {
     } else {
       lines = data::read_lines(*input);
     }
-    ProgressBar bar("translate");
+    core::ProgressBar bar("translate");
     auto hyps = eval::translate(*ckpt.model, ckpt.vocab, lines, *decode, device,
                                 [&](size_t done, size_t total) {
                                   if (!input->empty()) bar.update(done, total);

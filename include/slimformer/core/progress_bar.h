@@ -1,11 +1,12 @@
-// Progress display for long commands: a one-line bar redrawn in place on a terminal, plain
-// lines at most every few seconds otherwise.
+// Progress display for long work, on stderr: a one-line bar redrawn in place on a terminal,
+// otherwise (a log file, a notebook) a plain line with step, rate and ETA every 10 seconds.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
-namespace slimformer::tools {
+namespace slimformer::core {
 
 class ProgressBar {
  public:
@@ -25,4 +26,4 @@ class ProgressBar {
 
 std::string format_duration(double seconds);
 
-}  // namespace slimformer::tools
+}  // namespace slimformer::core

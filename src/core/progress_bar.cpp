@@ -1,17 +1,27 @@
-#include "progress.h"
+#include "slimformer/core/progress_bar.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
 
-namespace slimformer::tools {
+namespace slimformer::core {
 
 std::string format_duration(double seconds) {
   auto s = static_cast<int64_t>(seconds + 0.5);
   if (s >= 3600) return fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
   return fmt::format("{:02}:{:02}", s / 60, s % 60);
 }
+
+namespace {
+
+// "12.3", "0.45", "1234": three significant digits or more.
+std::string format_rate(double rate) {
+  return rate >= 100 ? fmt::format("{:.0f}", rate) : rate >= 1 ? fmt::format("{:.1f}", rate)
+                                                                : fmt::format("{:.2f}", rate);
+}
+
+}  // namespace
 
 ProgressBar::ProgressBar(std::string label)
     : label_(std::move(label)),
@@ -21,8 +31,9 @@ ProgressBar::ProgressBar(std::string label)
 
 void ProgressBar::update(int64_t done, int64_t total, const std::string& detail) {
   auto now = std::chrono::steady_clock::now();
-  // A count that goes back is a new run through the same bar (a command that trains twice).
-  if (done < last_done_) start_ = now, rate_from_done_ = -1;
+  // A count that starts (the bar may be made long before its work) or goes back (a command
+  // that trains twice) starts the clock.
+  if (last_done_ < 0 || done < last_done_) start_ = last_print_ = now, rate_from_done_ = -1;
   last_done_ = done;
   // The rate counts from the first update seen, so a resumed run's ETA is its own.
   if (rate_from_done_ < 0) rate_from_ = now, rate_from_done_ = done;
@@ -41,9 +52,9 @@ void ProgressBar::update(int64_t done, int64_t total, const std::string& detail)
     std::fflush(stderr);
     drawn_ = true;
   } else if (std::chrono::duration<double>(now - last_print_).count() >= 10.0 || done == total) {
-    std::fprintf(stderr, "%s %lld/%lld %s elapsed %s ETA %s\n", label_.c_str(),
+    std::fprintf(stderr, "%s %lld/%lld %s elapsed %s, %s/s, ETA %s\n", label_.c_str(),
                  static_cast<long long>(done), static_cast<long long>(total), detail.c_str(),
-                 format_duration(elapsed).c_str(), eta.c_str());
+                 format_duration(elapsed).c_str(), format_rate(rate).c_str(), eta.c_str());
     last_print_ = now;
   }
 }
@@ -53,4 +64,4 @@ void ProgressBar::finish() {
   drawn_ = false;
 }
 
-}  // namespace slimformer::tools
+}  // namespace slimformer::core

@@ -1,0 +1,25 @@
+// The progress every long pipeline call reports, the same from the program and from Python: a
+// core::ProgressBar per phase on stderr (a line every 10 seconds when stderr is not a terminal),
+// validation results as log lines.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "slimformer/methods/importance/importance.h"
+#include "slimformer/train/trainer.h"
+
+namespace slimformer::pipeline {
+
+// Updates with loss, learning rate and throughput; a log line per validation.
+train::TrainCallbacks training_progress(const std::string& label);
+
+// For MeasureOptions::on_progress: rounds done of all, and the model being timed.
+std::function<void(int64_t, int64_t, const std::string&)> measurement_progress(
+    const std::string& label);
+
+// For ImportanceRunOptions::on_progress: a bar per phase (scores, then each removal curve).
+std::function<void(const std::string&, const methods::ImportanceProgress&)> importance_progress();
+
+}  // namespace slimformer::pipeline
