@@ -68,13 +68,19 @@ class _Capsule:
         return (1, 0)  # kDLCPU
 
 
-def _tensor(capsule: Any) -> Any:
-    try:
-        import torch.utils.dlpack
-    except ImportError:
-        import numpy
-        return numpy.from_dlpack(_Capsule(capsule))
-    return torch.utils.dlpack.from_dlpack(capsule)
+def _tensor(capsule: Any, kind: str | None) -> Any:
+    if kind not in (None, "torch", "numpy"):
+        raise ValueError(f"tensors: torch or numpy, got {kind!r}")
+    if kind != "numpy":
+        try:
+            import torch.utils.dlpack
+            return torch.utils.dlpack.from_dlpack(capsule)
+        except ImportError:
+            if kind == "torch":
+                raise
+    import numpy
+    # Arrays made from DLPack are read-only; a copy the caller may change.
+    return numpy.from_dlpack(_Capsule(capsule)).copy()
 
 
 def _capsule(tensor: Any, name: str) -> Any:
@@ -83,6 +89,8 @@ def _capsule(tensor: Any, name: str) -> Any:
                         f"got {type(tensor).__name__}")
     if hasattr(tensor, "detach"):  # a torch.Tensor that may require grad
         tensor = tensor.detach().contiguous()
+    elif not getattr(tensor, "flags", None) or not tensor.flags.writeable:
+        tensor = tensor.copy()  # DLPack cannot export a read-only numpy array
     return tensor.__dlpack__()
 
 
@@ -134,9 +142,10 @@ class Model:
         """Every sublayer in forward order: path, type, block kind, parameters, removed."""
         return self._model.sublayers()
 
-    def state_dict(self) -> dict[str, Any]:
-        """Copies of the parameters and buffers, by path."""
-        return {name: _tensor(c) for name, c in self._model.state_capsules().items()}
+    def state_dict(self, tensors: str | None = None) -> dict[str, Any]:
+        """Copies of the parameters and buffers, by path: torch.Tensor where PyTorch is
+        installed, numpy arrays otherwise (`tensors` "torch" or "numpy" chooses)."""
+        return {name: _tensor(c, tensors) for name, c in self._model.state_capsules().items()}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Replaces every parameter (strict: each present with its shape, nothing else)."""

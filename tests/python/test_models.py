@@ -69,9 +69,13 @@ def test_perplexity_equals_the_programs(stories, program, tmp_path):
     assert f"perplexity {ours['value']:.2f} per token" in printed
 
 
-def test_parameters_cross_as_tensors_and_back(translator, test_pairs):
+@pytest.mark.parametrize("kind", ["numpy", "torch"])
+def test_parameters_cross_as_tensors_and_back(translator, test_pairs, kind):
+    if kind == "torch":
+        pytest.importorskip("torch", reason="PyTorch is not installed (python3-torch)")
     _, _, en = test_pairs
-    state = translator.state_dict()
+    state = translator.state_dict(kind)
+    assert all(type(t).__module__.startswith(kind) for t in state.values())
     name = "decoder.layers.0.ffn.block.fc2.weight"
     assert name in state
     tensor = state[name]
