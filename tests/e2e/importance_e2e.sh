@@ -59,7 +59,7 @@ check "prune-modules removes a random choice (the control)" \
 
 expect_error "unknown metric" 1 "error: --metric accuracy: a translation model is scored by bleu, chrf, loss, ppl" -- \
   "$bin" importance "$model" "${eval_set[@]}" --metric accuracy --output "$work/x"
-expect_error "unknown score" 1 "error: --scores must name contribution and/or criticality, got magnitude" -- \
+expect_error "unknown score" 1 "error: --scores must name contribution and/or criticality (magnitude is neither), got \"magnitude\"" -- \
   "$bin" importance "$model" "${eval_set[@]}" --scores magnitude --output "$work/x"
 expect_error "unknown sublayer path" 1 "error: no sublayer decoder.layers.7.ffn in this model" -- \
   "$bin" prune-modules "$model" --paths decoder.layers.7.ffn "${test_set[@]}" --output "$work/y"

@@ -70,7 +70,7 @@ pipeline::ImportanceRunOptions importance_run_options(const core::Settings& s) {
   for (const auto& name : scores)
     if (name != methods::kContribution && name != methods::kCriticality)
       s.fail("importance.scores",
-             fmt::format("must name contribution and/or criticality, got {}", name));
+             fmt::format("must name contribution and/or criticality ({} is neither)", name));
   scoring.contribution =
       std::find(scores.begin(), scores.end(), methods::kContribution) != scores.end();
   scoring.criticality =

@@ -13,7 +13,9 @@ void register_doctor(CLI::App& app) {
   auto common = std::make_shared<CommonOptions>();
   common->add_to(cmd);
   auto size = std::make_shared<int64_t>(1024);
-  cmd->add_option("--size", *size, "matrix size for the matmul measurement")->capture_default_str();
+  cmd->add_option("--size", *size, "matrix size for the matmul measurement")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16384));
   add_recipe_flags(cmd);
   cmd->callback([common, size] {
     common->apply();
