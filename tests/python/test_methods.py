@@ -122,3 +122,17 @@ def test_a_users_task_fine_tunes_and_classifies_as_the_program_scores(tmp_path, 
     assert scored["metric"] == "accuracy"
     assert scored["value"] == pytest.approx(accuracy, abs=1e-9)
     assert f"{accuracy:.1f}" in program("evaluate", run["best"])
+
+
+def test_linearize_a_language_model(stories, tmp_path):
+    text = tmp_path / "text.txt"
+    text.write_text("Once upon a time, there was a little girl named Lily.\n" * 4,
+                    encoding="utf-8")
+    run = slimformer.linearize(stories, tmp_path / "run", feature_map="elu", control=False,
+                               evaluation={"text": str(text)}, repeats=1)
+    assert run["converted"] == [f"decoder.layers.{i}.self_attn" for i in range(5)]
+    assert [m["name"] for m in run["measured"]] == ["softmax (original)", "linear, converted"]
+    assert all(m["metric"] == "ppl" for m in run["measured"])
+    kinds = {s["kind"] for s in slimformer.load(run["delivered"]).sublayers()
+             if s["type"] == "self_attn"}
+    assert kinds == {"linear_attention"}
