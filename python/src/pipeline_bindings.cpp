@@ -32,19 +32,23 @@ nlohmann::json run_record(const std::string& call) {
   return {{"command", "slimformer." + call + " (Python)"}};
 }
 
+models::TransformerConfig config_of(const fs::path& model_dir) {
+  return models::TransformerConfig::load((model_dir / "config.json").string());
+}
+
 // What the program fills in from a model before running: the bundled test data of its family
-// where the options name none, and the SQuAD split a span encoder was fine-tuned with.
-void complete_measurement(pipeline::MeasureOptions& options, const fs::path& model_dir,
-                          const std::string& label) {
-  const auto config = models::TransformerConfig::load((model_dir / "config.json").string());
+// where the options name none (and, in completed, the SQuAD split a span encoder was
+// fine-tuned with), progress on stderr.
+void complete_measurement(pipeline::MeasureOptions& options,
+                          const models::TransformerConfig& config, const std::string& label) {
   pipeline::use_bundled_data(options.evaluation, config, pipeline::DataSplit::kTest);
   options.on_progress = pipeline::measurement_progress(label);
 }
 
 pipeline::SurgeryRun completed(pipeline::SurgeryRun run, const std::string& call) {
   if (run.model_dir.empty()) throw core::UserError(call + ": model_dir must name a checkpoint");
-  complete_measurement(run.measure, run.model_dir, "test");
-  const auto config = models::TransformerConfig::load((run.model_dir / "config.json").string());
+  const auto config = config_of(run.model_dir);
+  complete_measurement(run.measure, config, "test");
   run.data.squad = pipeline::squad_options_of_run(train::read_record(run.model_dir), config);
   run.finetune.callbacks = pipeline::training_progress("fine-tune");
   run.record = run_record(call);
@@ -86,7 +90,7 @@ py::object unlocked(Work work) {
 
 py::object measure(const std::vector<NamedModel>& models, pipeline::MeasureOptions options) {
   if (models.empty()) throw core::UserError("measure: give at least one model");
-  complete_measurement(options, models.front().second, "measure");
+  complete_measurement(options, config_of(models.front().second), "measure");
   return unlocked(
       [&] { return pipeline::measurements_json(pipeline::measure_models(models, options)); });
 }
@@ -94,7 +98,7 @@ py::object measure(const std::vector<NamedModel>& models, pipeline::MeasureOptio
 py::object compare(const std::vector<NamedModel>& models, pipeline::CompareOptions options,
                    const fs::path& out) {
   if (models.empty()) throw core::UserError("compare: give at least one model");
-  complete_measurement(options.measure, models.front().second, "compare");
+  complete_measurement(options.measure, config_of(models.front().second), "compare");
   if (options.measure.latency_examples <= 0) options.measure.latency_examples = 20;
   return unlocked([&] {
     const auto comparison = pipeline::compare_models(models, options);

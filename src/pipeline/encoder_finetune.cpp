@@ -63,7 +63,6 @@ EncoderFinetuneOutcome finetune_text_task(const fs::path& encoder_dir, GlueData 
 
 EncoderFinetuneOutcome finetune_squad_task(const fs::path& encoder_dir, const SquadRunOptions& data,
                                            const TrainingRun& run, bool from_scratch) {
-  prepare_output_dir(run.train);
   auto model = encoder_with_new_head(encoder_dir, run, "span", 2, from_scratch);
   const int64_t positions = model.model->config().max_position_embeddings;
   if (data.windows.max_length > positions)
@@ -71,6 +70,8 @@ EncoderFinetuneOutcome finetune_squad_task(const fs::path& encoder_dir, const Sq
         fmt::format("max_length {} (tokens per SQuAD window) must be at most "
                     "the model's {} positions",
                     data.windows.max_length, positions));
+  // Only a run that can start gets its directory.
+  prepare_output_dir(run.train);
   EncoderFinetuneOutcome outcome;
   outcome.training = train_squad(model, data, run);
   outcome.best = run.train.output_dir / "best";

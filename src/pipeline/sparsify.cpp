@@ -85,10 +85,10 @@ SparsifyOutcome sparsify(const SurgeryRun& run, const SparsifyOptions& o) {
       hold.end = 1;
       finetune.train.hooks.push_back(
           std::make_shared<methods::GradualPruning>(hold, o.matrices, /*hold_zeros=*/true));
-      outcome.model =
-          finetune_to_model(sparse, run.out / "finetune", o.finetune_steps, run.data, finetune);
-      models.push_back(
-          {fmt::format("{} + {} updates", models.back().first, o.finetune_steps), outcome.model});
+      outcome.model = finetune_to_model(sparse, run.out / "finetune", o.finetune_steps, run.data,
+                                        finetune);
+      models.push_back({fmt::format("{} + {} updates", models.back().first, o.finetune_steps),
+                        outcome.model});
     }
   } else {
     const fs::path out = run.out / "finetune";
@@ -105,9 +105,10 @@ SparsifyOutcome sparsify(const SurgeryRun& run, const SparsifyOptions& o) {
       model.stored_dtype = train::stored_dtype(run.model_dir);
       finish_model(model, o, sparse, pruning_record(run, o), outcome);
     }
-    models.push_back({fmt::format("{} {} gradual, {} updates", o.random ? "random" : "magnitude",
-                                  level, o.finetune_steps),
-                      sparse});
+    models.push_back(
+        {fmt::format("{} {} gradual, {} updates", o.random ? "random" : "magnitude", level,
+                     o.finetune_steps),
+         sparse});
     outcome.model = sparse;
   }
   auto delivered = train::load_model(outcome.model, torch::kCPU);
@@ -135,7 +136,8 @@ nlohmann::json sparsify_results(const SparsifyOutcome& outcome) {
           {"removed_neurons", removed}};
 }
 
-void write_sparsity_table(const std::vector<methods::MatrixSparsity>& table, const fs::path& file) {
+void write_sparsity_table(const std::vector<methods::MatrixSparsity>& table,
+                          const fs::path& file) {
   std::ostringstream out;
   out << "matrix\trows\tcols\tzeros\tsparsity\n";
   int64_t zeros = 0;

@@ -159,16 +159,17 @@ void set_cpu_rng_state(const torch::Tensor& state) {
   gen.set_state(state);
 }
 
-// Whether an update's summed loss and every gradient are finite. The gradients' norms are
-// summed in one pass: a NaN or inf anywhere makes the sum non-finite.
+// Non-finite updates in a row after which a run stops whatever on_non_finite says.
 constexpr int64_t kMaxNonFiniteInARow = 20;
 
-bool finite_update(double loss, const std::vector<torch::Tensor>& trainable) {
-  if (!std::isfinite(loss)) return false;
+// The gradients' total norm, clipped to clip_norm when it is positive (clipping measures it
+// anyway). A NaN or inf in any gradient makes it non-finite.
+double clipped_gradient_norm(const std::vector<torch::Tensor>& trainable, double clip_norm) {
+  if (clip_norm > 0) return torch::nn::utils::clip_grad_norm_(trainable, clip_norm);
   std::vector<torch::Tensor> norms;
   for (const auto& p : trainable)
     if (p.grad().defined()) norms.push_back(p.grad().norm());
-  return norms.empty() || std::isfinite(torch::stack(norms).sum().item<double>());
+  return norms.empty() ? 0.0 : torch::stack(norms).norm().item<double>();
 }
 
 bool improved(const Metrics& now, const Metrics& best, const std::string& key, bool higher) {
@@ -286,7 +287,11 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
         throughput += value.input_tokens > 0 ? value.input_tokens : value.tokens;
       }
       if (tokens == 0) continue;
-      if (!finite_update(report, groups.trainable)) {
+      // Gradients of the summed loss, normalized per target token over the whole update.
+      for (auto& p : groups.trainable)
+        if (p.grad().defined()) p.grad().div_(double(tokens));
+      const double gradient_norm = clipped_gradient_norm(groups.trainable, options.clip_norm);
+      if (!std::isfinite(report) || !std::isfinite(gradient_norm)) {
         ++state.skipped_updates;
         ++non_finite_in_a_row;
         write_log({{"event", "non_finite"},
@@ -312,11 +317,6 @@ TrainResult run_training(TrainingTask& task, const TrainOptions& options, const 
         continue;
       }
       non_finite_in_a_row = 0;
-      // Gradients of the summed loss, normalized per target token over the whole update.
-      for (auto& p : groups.trainable)
-        if (p.grad().defined()) p.grad().div_(double(tokens));
-      if (options.clip_norm > 0)
-        torch::nn::utils::clip_grad_norm_(groups.trainable, options.clip_norm);
       const double lr = learning_rate(options.schedule, state.step + 1);
       set_learning_rate(*optimizer, groups, lr);
       optimizer->step();

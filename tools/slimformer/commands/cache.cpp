@@ -24,7 +24,8 @@ void register_cache(CLI::App& app) {
                "id<TAB>text lines (required)",
                "--passages");
   options->add("cache.output", "", "new cache directory (required)", "--output");
-  options->add("cache.float16", false, "store the states in float16 (half the size)", "--float16");
+  options->add("cache.float16", false, "store the states in float16 (half the size)",
+               "--float16");
   cmd->callback([options, common] {
     core::Settings s;
     if (!options->resolve(s)) return;
