@@ -8,7 +8,7 @@ packages=(
   libtorch-dev libopenblas0-pthread libopenblas-pthread-dev
   libsentencepiece-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
-  liblmdb-dev libcpp-httplib-dev curl jq
+  liblmdb-dev libcpp-httplib-dev libgloo-dev curl jq
   python3-dev pybind11-dev python3-pytest python3-numpy
 )
 # The PyTorch peer benchmarks need Debian's python3-torch; only `make bench` asks for it.

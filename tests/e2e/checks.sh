@@ -31,11 +31,20 @@ require_browser() {  # sets $browser to a headless Chromium, or skips the script
     exit 0
   fi
 }
+multi30k_sample() {  # multi30k_sample LINES VALID_LINES: $work/{train,val}.{en,de}
+  zcat "$src/data/multi30k/train.en.gz" | head -n "$1" >"$work/train.en"
+  zcat "$src/data/multi30k/train.de.gz" | head -n "$1" >"$work/train.de"
+  zcat "$src/data/multi30k/val.en.gz" | head -n "$2" >"$work/val.en"
+  zcat "$src/data/multi30k/val.de.gz" | head -n "$2" >"$work/val.de"
+}
+sample_vocab() {  # sample_vocab OUT: a 300-piece vocabulary of the sample in OUT/vocab
+  "$bin" train --train-src "$work/train.en" --train-tgt "$work/train.de" --valid-src "$work/val.en" \
+    --valid-tgt "$work/val.de" --vocab-size 300 --max-steps 1 --d-model 16 --encoder-layers 1 \
+    --decoder-layers 1 --encoder-attention-heads 2 --decoder-attention-heads 2 --bleu-samples 0 \
+    --output "$1" >/dev/null 2>&1
+}
 tiny_translation_model() {  # tiny_translation_model OUT LINES STEPS: trains into OUT, data in $work
-  zcat "$src/data/multi30k/train.en.gz" | head -n "$2" >"$work/train.en"
-  zcat "$src/data/multi30k/train.de.gz" | head -n "$2" >"$work/train.de"
-  zcat "$src/data/multi30k/val.en.gz" | head -n 30 >"$work/val.en"
-  zcat "$src/data/multi30k/val.de.gz" | head -n 30 >"$work/val.de"
+  multi30k_sample "$2" 30
   "$bin" train --train-src "$work/train.en" --train-tgt "$work/train.de" --valid-src "$work/val.en" \
     --valid-tgt "$work/val.de" --vocab-size 400 --d-model 32 --encoder-layers 2 --decoder-layers 2 \
     --encoder-attention-heads 4 --decoder-attention-heads 4 --encoder-ffn-dim 64 \

@@ -11,15 +11,9 @@ source "$(dirname "$0")/checks.sh"
 kills=${3:-10}
 RANDOM=7  # the same kill moments on every run of the test
 
-zcat "$src/data/multi30k/train.en.gz" | head -n 1500 >"$work/train.en"
-zcat "$src/data/multi30k/train.de.gz" | head -n 1500 >"$work/train.de"
-zcat "$src/data/multi30k/val.en.gz" | head -n 20 >"$work/val.en"
-zcat "$src/data/multi30k/val.de.gz" | head -n 20 >"$work/val.de"
+multi30k_sample 1500 20
 # The vocabularies once, so that every start of a run reads the same files.
-"$bin" train --train-src "$work/train.en" --train-tgt "$work/train.de" --valid-src "$work/val.en" \
-  --valid-tgt "$work/val.de" --vocab-size 300 --max-steps 1 --d-model 16 --encoder-layers 1 \
-  --decoder-layers 1 --encoder-attention-heads 2 --decoder-attention-heads 2 --bleu-samples 0 \
-  --output "$work/vocab" >/dev/null 2>&1
+sample_vocab "$work/vocab"
 vocab=$work/vocab/vocab/tokenizer.model
 "$bin" pretrain --train-text "$work/train.en" --valid-pairs 20 --vocab-size 300 --d-model 16 \
   --encoder-layers 1 --encoder-attention-heads 2 --encoder-ffn-dim 32 --max-length 64 \

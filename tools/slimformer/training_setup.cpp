@@ -5,6 +5,7 @@
 
 #include "command_line.h"
 #include "commands.h"
+#include "parallel_setup.h"
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
 #include "slimformer/core/runtime.h"
@@ -142,6 +143,23 @@ void add_trainer_options(CommandOptions& options) {
   options.add("resume", false, "resume the run in --output from its last checkpoint", "--resume");
 }
 
+namespace {
+
+// Training on several workers: a worker other than 0 joins the group before anything is loaded
+// and resumes from the checkpoint worker 0 writes before it joins (train/trainer.h).
+void join_data_parallel(const core::Settings& s, const CommonOptions& common,
+                        pipeline::TrainingRun& run) {
+  if (s.get_int("parallel.nproc") > 1)
+    pipeline::prepare_output_dir(run.train);  // refuses a used directory before workers start
+  run.train.data_parallel = data_parallel_from_settings(s, common, run.train.output_dir);
+  const auto& dp = run.train.data_parallel;
+  if (!dp.enabled() || dp.is_primary()) return;
+  run.train.workers = train::Collective::join(dp);
+  run.train.resume = true;
+}
+
+}  // namespace
+
 std::shared_ptr<data::Tokenizer> tokenizer_from_settings(const core::Settings& s,
                                                          const std::vector<std::string>& lines,
                                                          const fs::path& output, bool with_mask) {
@@ -187,6 +205,7 @@ pipeline::TrainingRun training_run(const core::Settings& s, const CommonOptions&
     run.teacher = std::make_shared<train::Teacher>(train::load_model(dir, run.device).model, d);
   }
   run.callbacks = pipeline::training_progress(label);
+  if (s.has("parallel.nproc")) join_data_parallel(s, common, run);
   return run;
 }
 

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "options.h"
+#include "parallel_setup.h"
 #include "slimformer/data/vocab.h"
 #include "slimformer/models/model_tree.h"
 #include "slimformer/models/transformer_config.h"

@@ -14,8 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "slimformer/core/error.h"
 #include "slimformer/core/safetensors.h"
 #include "slimformer/models/model_tree.h"
+#include "slimformer/train/data_parallel.h"
 #include "slimformer/train/schedule.h"
 
 namespace slimformer::train {
@@ -68,12 +70,26 @@ struct TrainOptions {
   // as they were and counts it (the log's "non_finite" events, TrainResult::skipped_updates);
   // "stop" saves the last checkpoint, without that update, and throws NonFiniteUpdate.
   std::string on_non_finite = "skip";
+  // Training on several workers (train/data_parallel.h): each update's update_freq × world_size
+  // batches are dealt out among them, so the update is the one a single process makes with
+  // update_freq × world_size. The primary validates, logs and writes checkpoints. A worker that
+  // joined its group before loading the run passes it in `workers`; otherwise the trainer joins.
+  // A fresh run's primary first writes a step-0 checkpoint, which the other workers resume from.
+  DataParallelOptions data_parallel;
+  std::shared_ptr<Collective> workers;
+};
+
+// Thrown by run_training on a worker other than the primary once the run is over: what follows
+// training (evaluation, results, reports) is the primary's alone.
+class SecondaryWorkerDone : public std::exception {
+ public:
+  const char* what() const noexcept override { return "this worker's part of the run is over"; }
 };
 
 // The run stopped at a non-finite update (on_non_finite "stop"); its last checkpoint resumes it.
-class NonFiniteUpdate : public std::runtime_error {
+class NonFiniteUpdate : public core::UserError {
  public:
-  using std::runtime_error::runtime_error;
+  using core::UserError::UserError;
 };
 
 struct LossValue {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <regex>
 
@@ -93,6 +94,34 @@ std::vector<nn::Sublayer> scored_sublayers(models::ModelTree& model,
   return out;
 }
 
+// Whether this worker evaluates item `i` (a sublayer, a point of a curve): items are dealt out by
+// index.
+bool is_mine(const train::Collective* workers, int64_t i) {
+  return !workers || i % workers->world_size() == workers->rank();
+}
+
+// Every worker's evaluations in the primary's result, in the order one worker would have made
+// them: the baseline, then each phase sublayer by sublayer.
+void merge_evaluations(train::Collective& workers, ImportanceResult& result) {
+  nlohmann::json own = nlohmann::json::array();
+  for (const auto& e : result.evaluations)
+    if (workers.rank() == 0 || e.action != "full")  // one baseline
+      own.push_back({e.path, e.action, e.alpha, e.value, e.seconds});
+  std::vector<Evaluation> all;
+  for (const auto& text : train::gather_strings(workers, own.dump()))
+    for (const auto& e : nlohmann::json::parse(text)) all.push_back({e[0], e[1], e[2], e[3], e[4]});
+  std::map<std::string, size_t> position;
+  for (size_t i = 0; i < result.sublayers.size(); ++i) position[result.sublayers[i].path] = i;
+  auto rank_of = [&](const Evaluation& e) {
+    const int phase = e.action == "full" ? 0 : e.action == "off" ? 1 : 2;
+    return std::pair{phase, e.path.empty() ? size_t(0) : position.at(e.path)};
+  };
+  std::stable_sort(all.begin(), all.end(), [&](const Evaluation& a, const Evaluation& b) {
+    return rank_of(a) < rank_of(b);
+  });
+  result.evaluations = std::move(all);
+}
+
 bool within(double value, double baseline, double threshold, bool higher_is_better) {
   return higher_is_better ? value >= baseline - threshold : value <= baseline + threshold;
 }
@@ -148,9 +177,13 @@ ImportanceResult score_importance(models::ModelTree& model, const core::TensorMa
   }
   const auto start = Clock::now();
   const int64_t n = sublayers.size();
+  train::Collective* workers = options.workers.get();
   const int64_t bisections = static_cast<int64_t>(std::ceil(std::log2(1.0 / options.tolerance)));
+  // This worker's share of the sublayers.
+  const int64_t share =
+      workers ? (n - workers->rank() + workers->world_size() - 1) / workers->world_size() : n;
   const int64_t total =
-      1 + (options.contribution ? n : 0) + (options.criticality ? n * (1 + bisections) : 0);
+      1 + (options.contribution ? share : 0) + (options.criticality ? share * (1 + bisections) : 0);
 
   ImportanceResult result;
   result.metric = evaluator.metric();
@@ -178,11 +211,18 @@ ImportanceResult score_importance(models::ModelTree& model, const core::TensorMa
 
   if (options.contribution) {
     double largest = 0;
+    std::vector<double> metric_off(n, 0.0);
     for (int64_t i = 0; i < n; ++i) {
-      auto& entry = result.sublayers[i];
+      if (!is_mine(workers, i)) continue;
       SublayerRestorer restore(sublayers[i]);
       sublayers[i]->set_enabled(false);
-      entry.metric_off = log.run(kContribution, entry.path, "off", 0.0, {entry.path});
+      metric_off[i] =
+          log.run(kContribution, result.sublayers[i].path, "off", 0.0, {result.sublayers[i].path});
+    }
+    if (workers) train::sum_values(*workers, metric_off);
+    for (int64_t i = 0; i < n; ++i) {
+      auto& entry = result.sublayers[i];
+      entry.metric_off = metric_off[i];
       entry.drop = result.higher_is_better ? result.baseline - entry.metric_off
                                            : entry.metric_off - result.baseline;
     }
@@ -195,12 +235,14 @@ ImportanceResult score_importance(models::ModelTree& model, const core::TensorMa
   }
 
   if (options.criticality) {
+    std::vector<double> criticality(n, 0.0);
     for (int64_t i = 0; i < n; ++i) {
-      auto& entry = result.sublayers[i];
+      if (!is_mine(workers, i)) continue;
+      const auto& path = result.sublayers[i].path;
       SublayerRestorer restore(sublayers[i]);
       auto acceptable = [&](double alpha) {
         sublayers[i]->interpolate(init, restore.saved(), alpha);
-        const double v = log.run(kCriticality, entry.path, "alpha", alpha, {entry.path});
+        const double v = log.run(kCriticality, path, "alpha", alpha, {path});
         return within(v, result.baseline, result.threshold, result.higher_is_better);
       };
       // alpha = 1 is the trained model, acceptable by definition; bisect toward 0.
@@ -213,9 +255,12 @@ ImportanceResult score_importance(models::ModelTree& model, const core::TensorMa
           (acceptable(mid) ? hi : lo) = mid;
         }
       }
-      entry.criticality = hi;
+      criticality[i] = hi;
     }
+    if (workers) train::sum_values(*workers, criticality);
+    for (int64_t i = 0; i < n; ++i) result.sublayers[i].criticality = criticality[i];
   }
+  if (workers) merge_evaluations(*workers, result);
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return result;
 }
@@ -246,10 +291,11 @@ std::vector<std::string> least_important(const ImportanceResult& result, const s
 std::vector<RemovalPoint> removal_curve(models::ModelTree& model, eval::ModelEvaluator& evaluator,
                                         const std::vector<std::string>& order, int64_t max_k,
                                         const ImportanceCallback& progress,
-                                        const std::atomic<bool>* stop_requested) {
+                                        const std::atomic<bool>* stop_requested,
+                                        train::Collective* workers) {
   max_k = std::min<int64_t>(max_k, order.size());
   std::vector<std::unique_ptr<SublayerRestorer>> restorers;
-  std::vector<RemovalPoint> curve;
+  std::vector<double> values(max_k + 1, 0.0);
   for (int64_t k = 0; k <= max_k; ++k) {
     check_stop(stop_requested);
     if (k > 0) {
@@ -257,11 +303,16 @@ std::vector<RemovalPoint> removal_curve(models::ModelTree& model, eval::ModelEva
       restorers.push_back(std::make_unique<SublayerRestorer>(s));
       s->set_enabled(false);
     }
+    if (!is_mine(workers, k)) continue;
     std::vector<std::string> removed(order.begin(), order.begin() + k);
     if (progress) progress({k, max_k + 1, "removal curve", k ? order[k - 1] : ""});
-    curve.push_back({k, removed, evaluator.evaluate(removed)});
+    values[k] = evaluator.evaluate(removed);
   }
   if (progress) progress({max_k + 1, max_k + 1, "removal curve", ""});
+  if (workers) train::sum_values(*workers, values);
+  std::vector<RemovalPoint> curve;
+  for (int64_t k = 0; k <= max_k; ++k)
+    curve.push_back({k, std::vector<std::string>(order.begin(), order.begin() + k), values[k]});
   return curve;
 }
 

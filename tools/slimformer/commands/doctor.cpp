@@ -4,12 +4,13 @@
 #include "commands.h"
 #include "options.h"
 #include "slimformer/core/runtime.h"
+#include "slimformer/train/data_parallel.h"
 
 namespace slimformer::tools {
 
 void register_doctor(CLI::App& app) {
-  auto* cmd =
-      app.add_subcommand("doctor", "LibTorch version, BLAS in use, threads, measured matmul speed");
+  auto* cmd = app.add_subcommand(
+      "doctor", "LibTorch version, BLAS in use, threads, workers, measured matmul speed");
   auto common = std::make_shared<CommonOptions>();
   common->add_to(cmd);
   auto size = std::make_shared<int64_t>(1024);
@@ -30,6 +31,9 @@ void register_doctor(CLI::App& app) {
     fmt::print("intra-op        {}\n", info.intra_op_threads);
     fmt::print("hardware        {} threads\n", info.hardware_threads);
     fmt::print("cuda            {}\n", info.cuda_available ? "available" : "not available");
+    fmt::print("several workers {}\n", train::data_parallel_available()
+                                           ? "yes (c10d over Gloo: --nproc, --world-size)"
+                                           : "no (configured without libgloo-dev)");
     fmt::print("matmul {}x{}  {:.1f} GFLOP/s (float32)\n", *size, *size,
                core::measure_matmul_gflops(*size));
   });

@@ -56,6 +56,7 @@ void add_finetune_options(CommandOptions& options) {
   options.add("data.max_length", 128, "tokens per example, [CLS] and [SEP]s included");
   add_squad_options(options);
   add_trainer_options(options);
+  add_data_parallel_options(options);
   add_distillation_options(options);
   add_pruning_options(options, /*with_target=*/true);
   options.set_defaults({{"train.optimizer", "adamw"},

@@ -6,6 +6,7 @@
 #include "command_line.h"
 #include "commands.h"
 #include "importance_setup.h"
+#include "parallel_setup.h"
 #include "slimformer/core/runtime.h"
 #include "slimformer/eval/correlation.h"
 #include "slimformer/pipeline/evaluation.h"
@@ -47,10 +48,16 @@ void register_importance(CLI::App& app) {
   add_importance_options(*options);
   options->add("data.context", 0, "language models: tokens per scoring window (0: the model's)");
   options->add("output", "runs/importance", "where results and the report go", "--output");
+  add_data_parallel_options(*options);
   cmd->callback([options, common] {
     core::Settings s;
     if (!options->resolve(s)) return;
     common->apply();
+    const std::filesystem::path out = s.get_string("output");
+    // Several workers each score a share of the sublayers and of the removal curves' points.
+    const auto parallel = data_parallel_from_settings(s, *common, out);
+    std::shared_ptr<train::Collective> workers;
+    if (parallel.enabled()) workers = train::Collective::join(parallel);
     const auto device = core::parse_device(common->device);
     const std::string model_dir = s.get_string("model");
     auto model = train::load_model(model_dir, device);
@@ -60,13 +67,13 @@ void register_importance(CLI::App& app) {
     auto evaluator = pipeline::make_evaluator(
         model, importance_evaluation(s, model.model->config(), device), model_dir);
     auto run_options = importance_run_options(s);
+    run_options.scoring.workers = workers;
     // Criticality moves parameters toward their initial values; a model that does not know them
     // (an imported one) gets contribution scores only, unless criticality was asked for.
     if (model.init.empty() && s.origin("importance.scores") == "default") {
       fmt::print("{} has no initial parameters: contribution scores only\n", model_dir);
       run_options.scoring.criticality = false;
     }
-    const std::filesystem::path out = s.get_string("output");
     auto result = pipeline::run_importance(
         *model.model, model.init, *evaluator, run_options, out,
         {{"model", model_dir}, {"command", command_line()}, {"options", s.to_nested_json()}});

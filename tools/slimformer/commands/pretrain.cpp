@@ -37,6 +37,7 @@ void add_pretrain_options(CommandOptions& options) {
               "--from");
   add_new_model_options(options);
   add_trainer_options(options);
+  add_data_parallel_options(options);
   add_distillation_options(options);
   add_pruning_options(options, /*with_target=*/true);
   // BERT's architecture and optimizer rather than the translation defaults.

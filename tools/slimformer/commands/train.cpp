@@ -5,6 +5,7 @@
 #include "command_line.h"
 #include "commands.h"
 #include "language_model_setup.h"
+#include "training_setup.h"
 #include "translation_setup.h"
 
 namespace slimformer::tools {
@@ -19,6 +20,7 @@ void register_train(CLI::App& app) {
                "translation (parallel text, BLEU) or lm (running text, perplexity)", "--task");
   add_translation_train_options(*options);
   add_language_model_data_options(*options);
+  add_data_parallel_options(*options);
   cmd->callback([options, common] {
     core::Settings settings;
     if (!options->resolve(settings)) return;

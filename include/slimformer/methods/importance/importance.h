@@ -13,12 +13,14 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "slimformer/core/safetensors.h"
 #include "slimformer/eval/model_evaluator.h"
 #include "slimformer/models/model_tree.h"
+#include "slimformer/train/data_parallel.h"
 
 namespace slimformer::methods {
 
@@ -37,6 +39,9 @@ struct ImportanceOptions {
   std::vector<std::string> paths;  // empty: every sublayer still present
   const std::atomic<bool>* stop_requested = nullptr;     // throws core::Interrupted when set
   std::function<void(const Evaluation&)> on_evaluation;  // after each evaluation (logging)
+  // Several workers (train/data_parallel.h), each holding the same model and data: each scores
+  // its share of the sublayers and every worker ends with the whole result.
+  std::shared_ptr<train::Collective> workers;
 };
 
 // Where a sublayer sits, as the paper's heat maps lay it out.
@@ -110,6 +115,7 @@ std::vector<std::string> least_important(const ImportanceResult& result, const s
 std::vector<RemovalPoint> removal_curve(models::ModelTree& model, eval::ModelEvaluator& evaluator,
                                         const std::vector<std::string>& order, int64_t max_k,
                                         const ImportanceCallback& progress = {},
-                                        const std::atomic<bool>* stop_requested = nullptr);
+                                        const std::atomic<bool>* stop_requested = nullptr,
+                                        train::Collective* workers = nullptr);
 
 }  // namespace slimformer::methods
