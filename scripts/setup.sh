@@ -10,6 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   liblmdb-dev libcpp-httplib-dev libgloo-dev curl jq
   python3-dev pybind11-dev python3-pytest python3-numpy
+  clang libclang-rt-14-dev  # the loaders' fuzz targets (fuzz/)
 )
 # The PyTorch peer benchmarks need Debian's python3-torch; only `make bench` asks for it.
 if [[ "${SLIMFORMER_SETUP_PEERS:-0}" == 1 ]]; then packages+=(python3-torch); fi

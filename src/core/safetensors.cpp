@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string_view>
 
 #include "slimformer/core/error.h"
@@ -108,8 +109,8 @@ TensorMap parse_safetensors(const std::string& bytes, const std::string& name, M
           (*metadata)[mk] = mv.is_string() ? mv.get<std::string>() : mv.dump();
       continue;
     }
-    auto bad = [&](const std::string& what) {
-      return UserError(fmt::format("{}: tensor {}: {}", name, key, what));
+    auto bad = [&, tensor = std::string(key)](const std::string& what) {
+      return UserError(fmt::format("{}: tensor {}: {}", name, tensor, what));
     };
     const torch::ScalarType dtype = entry_dtype(entry, key, name);
     const json& shape_json = entry["shape"];

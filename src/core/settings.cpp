@@ -174,16 +174,17 @@ void load_recipe(const std::string& path, const std::vector<std::string>& known_
                  Settings& settings) {
   if (!std::filesystem::exists(path))
     throw UserError(fmt::format("{}: recipe file not found", path));
-  YAML::Node root;
+  // Parsing and reading values both throw YAML's exceptions (a value that converts to no scalar
+  // type among them): either way the recipe is malformed at the line named.
   try {
-    root = YAML::LoadFile(path);  // YAML is a superset of JSON: one reader for both
+    const YAML::Node root = YAML::LoadFile(path);  // YAML is a superset of JSON: one reader
+    if (root.IsNull()) return;
+    if (!root.IsMap())
+      throw UserError(fmt::format("{}:1: a recipe must be a mapping of sections", path));
+    flatten_yaml(root, "", path, known_keys, settings);
   } catch (const YAML::Exception& e) {
     throw UserError(fmt::format("{}:{}: malformed recipe: {}", path, e.mark.line + 1, e.msg));
   }
-  if (root.IsNull()) return;
-  if (!root.IsMap())
-    throw UserError(fmt::format("{}:1: a recipe must be a mapping of sections", path));
-  flatten_yaml(root, "", path, known_keys, settings);
 }
 
 }  // namespace slimformer::core

@@ -57,7 +57,7 @@ SquadDataset read_squad(const std::string& path) {
   json root;
   try {
     root = json::parse(read_text(path));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw core::UserError(fmt::format("{}: malformed JSON: {}", path, e.what()));
   }
   using T = json::value_t;

@@ -157,7 +157,7 @@ TransformerConfig TransformerConfig::load(const std::string& path) {
   json j;
   try {
     j = json::parse(core::read_file(path));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw core::UserError(fmt::format("{}: malformed JSON: {}", path, e.what()));
   }
   return from_json(j, path);

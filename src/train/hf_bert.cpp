@@ -185,7 +185,7 @@ HfBertFiles read_hf_bert(const fs::path& dir) {
   json hf;
   try {
     hf = json::parse(core::read_file(dir / kConfigFile));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw core::UserError(fmt::format("{}: malformed JSON: {}", config_path, e.what()));
   }
   HfBertFiles files;

@@ -20,6 +20,8 @@ cp -r "$M" "$W/huge-header" && printf '\xff\xff\xff\xff\xff\xff\xff\x7f{}' >"$W/
 printf 'train:\n  lr: [1, 2\n' >"$W/bad.yaml"
 printf 'sentence\tlabel\nhello\t1\nno tab here\n' >"$W/bad.tsv"
 echo '{"data": [ {"title": 1}' >"$W/bad-squad.json"
+printf '? [a, b]\n: 1\n' >"$W/map-key.yaml"                    # found by fuzz_recipe
+echo '{"data": [], "version": 8e613}' >"$W/huge-number.json"  # found by fuzz_squad
 head -c 50 "$stories/stories260K.bin" >"$W/short.bin"
 head -c 30 "$stories/tok512.bin" >"$W/short-tok.bin"
 
@@ -44,6 +46,8 @@ row "config.json field of the wrong type" "error: $W/bad-field/config.json: fiel
 row "safetensors shorter than its header" "error: $W/short-weights/model.safetensors: safetensors header length" -- translate "$W/short-weights" --input /dev/null
 row "safetensors header beyond the limit" "error: $W/huge-header/model.safetensors: safetensors header length 9223372036854775807 exceeds" -- info "$W/huge-header"
 row "recipe not YAML" "error: $W/bad.yaml:3: malformed recipe" -- train --config "$W/bad.yaml"
+row "recipe key that is not a name" "error: $W/map-key.yaml:1: malformed recipe: bad conversion" -- train --config "$W/map-key.yaml"
+row "SQuAD number beyond a double" "error: $W/huge-number.json: malformed JSON: [json.exception.out_of_range.406]" -- finetune "$E" --squad --squad-file "$W/huge-number.json" --output "$W/o2b"
 row "labelled file with a short row" "error: $W/bad.tsv:3: expected 2 tab-separated columns" -- finetune "$E" --text-columns sentence --label-column label --labels 0,1 --train-file "$W/bad.tsv" --dev-file "$W/bad.tsv" --output "$W/o1"
 row "SQuAD file not JSON" "error: $W/bad-squad.json: malformed JSON" -- finetune "$E" --squad --squad-file "$W/bad-squad.json" --output "$W/o2"
 row "llama2.c checkpoint truncated" "error: $W/short.bin: truncated" -- import "$W/short.bin" --tokenizer "$stories/tok512.bin" --output "$W/o3"

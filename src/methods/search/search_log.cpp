@@ -24,7 +24,8 @@ class FileLock {
  public:
   explicit FileLock(const fs::path& path) {
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND, 0644);
-    if (fd_ < 0) throw core::UserError(fmt::format("{}: cannot open the search log", path.string()));
+    if (fd_ < 0)
+      throw core::UserError(fmt::format("{}: cannot open the search log", path.string()));
     ::flock(fd_, LOCK_EX);
   }
   ~FileLock() {
@@ -66,15 +67,18 @@ std::vector<json> SearchLog::read_locked() const {
     try {
       json j = json::parse(raw[i]);
       if (!j.is_object() || !j.contains("event") || !j.contains("stage") || !j.contains("index"))
-        throw core::UserError(fmt::format("{}:{}: a log line needs event, stage and index",
-                                          path_.string(), i + 1));
+        throw core::UserError(
+            fmt::format("{}:{}: a log line needs event, stage and index", path_.string(), i + 1));
       lines.push_back(std::move(j));
     } catch (const json::parse_error& e) {
       // A line cut short by a crash (then closed by the next append) ends before its object
       // does: it holds no complete event, and its candidate is claimed again.
       if (e.byte > raw[i].size()) continue;
-      throw core::UserError(fmt::format("{}:{}: not a JSON line ({})", path_.string(), i + 1,
-                                        e.what()));
+      throw core::UserError(
+          fmt::format("{}:{}: not a JSON line ({})", path_.string(), i + 1, e.what()));
+    } catch (const json::exception& e) {  // a number out of range, for instance
+      throw core::UserError(
+          fmt::format("{}:{}: not a JSON line ({})", path_.string(), i + 1, e.what()));
     }
   }
   return lines;
@@ -91,7 +95,8 @@ void SearchLog::append_locked(const json& line) const {
   if (!ends_line) out << '\n';
   out << line.dump() << '\n';
   out.flush();
-  if (!out) throw core::UserError(fmt::format("{}: cannot append to the search log", path_.string()));
+  if (!out)
+    throw core::UserError(fmt::format("{}: cannot append to the search log", path_.string()));
 }
 
 std::vector<json> SearchLog::results(int stage) const {
@@ -162,8 +167,8 @@ void SearchLog::record(const SearchClaim& claim, json result) {
 std::vector<EvaluatedSample> evaluated_samples(const std::vector<json>& results) {
   std::vector<EvaluatedSample> out;
   for (const auto& j : results)
-    out.push_back({Architecture::parse(j.at("architecture").get<std::string>()),
-                   j.value("score", 0.0)});
+    out.push_back(
+        {Architecture::parse(j.at("architecture").get<std::string>()), j.value("score", 0.0)});
   return out;
 }
 
