@@ -243,6 +243,7 @@ SearchOutcome run_search_stage(const SearchRun& run, const SearchStageOptions& o
   spdlog::info("stage {}: {} candidates, {} sampler, FFN budget [{}, {}] parameters",
                options.stage, options.candidates, options.sampler.kind, space.min_parameters,
                space.max_parameters);
+  if (options.before_candidates) options.before_candidates();
   while (true) {
     auto claim = log.claim(options.stage, options.candidates,
                            [&](const auto& history, const auto& taken, int64_t index) {
@@ -287,6 +288,7 @@ SearchOutcome run_search_stage(const SearchRun& run, const SearchStageOptions& o
     result["architecture"] = claim->architecture.to_string();
     if (options.on_candidate) options.on_candidate(result);
   }
+  if (options.after_candidates) options.after_candidates();
   SearchOutcome outcome;
   outcome.results = log.results(options.stage);
   outcome.best = best_of_stage(run.out, options.stage);

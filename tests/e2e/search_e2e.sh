@@ -28,6 +28,16 @@ check "a resumed stage evaluates only the new candidate" \
   test "$(grep -c '"event":"result"' "$work/s/search_log.jsonl")" = 3
 check "the super-network is built once" \
   test "$(grep -c 'warm-up distillation' "$work/s1b.txt")" = 0
+# --nproc 2: a helper process shares the stage's candidates through the log (candidates long
+# enough that the helper, a second or so to start, gets some).
+"$bin" search "$work/pt/best" --stage 1 --candidates 4 --nproc 2 "${small[@]}" \
+  --candidate-steps 30 --output "$work/s-nproc" >"$work/s-nproc.txt" 2>&1
+check "--nproc 2: the stage ends with every candidate evaluated" \
+  test "$(grep -c '"event":"result"' "$work/s-nproc/search_log.jsonl")" = 4
+check "--nproc 2: the helper evaluated candidates of its own" \
+  grep -q "stage 1 candidate" "$work/s-nproc/workers/rank-1.log"
+check "--nproc 2: the best is chosen among all of them" grep -q "best of stage 1 (4 candidates)" \
+  "$work/s-nproc.txt"
 "$bin" search "$work/pt/best" --stage 2 --candidates 2 "${small[@]}" --output "$work/s" \
   >"$work/s2.txt" 2>&1
 check "stage 2 keeps stage 1's sizes" grep -q "stage 2 keeps the sizes of stage 1's best" "$work/s2.txt"

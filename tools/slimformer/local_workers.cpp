@@ -31,7 +31,7 @@ struct Worker {
 };
 std::vector<Worker> g_workers;
 
-// The command line of worker `rank`: this one without --nproc, with the group's coordinates.
+// The command line of worker `rank`: this one with --nproc 1 and the group's coordinates.
 std::vector<std::string> worker_arguments(const LocalWorkers& w, int64_t rank) {
   std::vector<std::string> args;
   bool has_threads = false;
@@ -45,11 +45,14 @@ std::vector<std::string> worker_arguments(const LocalWorkers& w, int64_t rank) {
     has_threads = has_threads || own[i] == "--threads" || own[i].rfind("--threads=", 0) == 0;
     args.push_back(own[i]);
   }
-  for (const std::string& a :
-       {std::string("--world-size"), std::to_string(w.processes), std::string("--rank"),
-        std::to_string(rank), std::string("--master-addr"), std::string("127.0.0.1"),
-        std::string("--master-port"), std::to_string(w.port)})
-    args.push_back(a);
+  // --nproc 1 overrides a recipe's --nproc: a worker starts no workers of its own.
+  args.insert(args.end(), {"--nproc", "1"});
+  if (w.port == 0)
+    args.push_back(w.helper_flag);
+  else
+    args.insert(args.end(),
+                {"--world-size", std::to_string(w.processes), "--rank", std::to_string(rank),
+                 "--master-addr", "127.0.0.1", "--master-port", std::to_string(w.port)});
   if (!has_threads) args.insert(args.end(), {"--threads", std::to_string(w.threads)});
   return args;
 }
@@ -104,12 +107,14 @@ void start_local_workers(const LocalWorkers& w) {
   }
 }
 
-void finish_local_workers(bool succeeded) {
+void finish_local_workers(bool succeeded, double wait_seconds) {
   for (const auto& w : g_workers) {
     int status = 0;
     // After the last checkpoint a worker only exits. A failed run's workers hold nothing worth
     // keeping (the primary writes every checkpoint): they are ended at once.
-    bool ended = reap_within(w.pid, succeeded ? 60 : 0.5, status);
+    bool ended = succeeded && wait_seconds < 0
+                     ? waitpid(w.pid, &status, 0) == w.pid
+                     : reap_within(w.pid, succeeded ? wait_seconds : 0.5, status);
     if (!ended) kill(w.pid, SIGKILL), waitpid(w.pid, &status, 0);
     const bool clean = ended && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (succeeded && !clean)

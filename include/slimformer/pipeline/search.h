@@ -50,6 +50,10 @@ struct SearchStageOptions {
   std::string fixed;
   // Called after each evaluated candidate with its log line.
   std::function<void(const nlohmann::json&)> on_candidate;
+  // Called once the super-networks exist, before the first claim (other processes sharing the
+  // log can start then), and once this process has nothing left to claim, before the stage's
+  // results are read (the time to wait for them).
+  std::function<void()> before_candidates, after_candidates;
 };
 
 struct SearchOutcome {

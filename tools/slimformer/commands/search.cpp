@@ -4,12 +4,19 @@
 // distillation, in three progressive stages, logged so that a stage resumes where it stopped;
 // `--student` distils an architecture (the best found, or any) into a deliverable model.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
 
 #include "command_line.h"
 #include "commands.h"
+#include "local_workers.h"
 #include "options.h"
 #include "slimformer/core/error.h"
+#include "slimformer/core/runtime.h"
 #include "slimformer/pipeline/search.h"
+#include "slimformer/train/trainer.h"
 #include "training_setup.h"
 
 namespace slimformer::tools {
@@ -64,6 +71,11 @@ void add_search_options(CommandOptions& options) {
   options.add("data.valid_pairs", 300, "the last N sentence pairs score the candidates");
   options.add("data.mask_probability", 0.15, "share of tokens chosen for prediction");
   add_trainer_options(options);
+  options.add("search.nproc", 1,
+              "evaluate candidates on N processes of this machine: the others start once the "
+              "super-networks exist and share the search log (more machines: start search there "
+              "with the same --output on a shared filesystem)",
+              "--nproc");
   options.set_defaults({{"train.optimizer", "adamw"},
                         {"train.lr", 5e-4},
                         {"train.weight_decay", 0.01},
@@ -85,7 +97,11 @@ void register_search(CLI::App& app) {
   auto common = std::make_shared<CommonOptions>();
   common->add_to(cmd);
   add_search_options(*options);
-  cmd->callback([options, common] {
+  auto helper = std::make_shared<bool>(false);
+  cmd->add_flag("--candidate-helper", *helper,
+                "(internal) evaluate this stage's candidates only, for a search's --nproc")
+      ->group("");
+  cmd->callback([options, common, helper] {
     core::Settings s;
     if (!options->resolve(s)) return;
     common->apply();
@@ -124,6 +140,23 @@ void register_search(CLI::App& app) {
     o.sampler.tree_depth = s.get_int_at_least("search.tree_depth", 0);
     o.sampler.exploration = s.get_double_in("search.exploration", 0, 1e6, true);
     o.fixed = s.get_string("search.fixed");
+    // --nproc: helpers start once the super-networks exist and end with the stage's last claim;
+    // the stage's results are read once they have all ended.
+    const int64_t nproc = s.get_int_at_least("search.nproc", 1);
+    if (*helper) {
+      o.after_candidates = [] { throw train::SecondaryWorkerDone(); };
+    } else if (nproc > 1) {
+      const int threads = common->threads > 0
+                              ? common->threads
+                              : std::max(1, int(std::thread::hardware_concurrency()) / int(nproc));
+      o.before_candidates = [=, out = run.out] {
+        core::configure_threads(threads);
+        start_local_workers({nproc, 0, threads, out / "workers", "--candidate-helper"});
+        spdlog::info("evaluating candidates on {} processes (the others' output in {})", nproc,
+                     (out / "workers").string());
+      };
+      o.after_candidates = [] { finish_local_workers(true, /*wait_seconds=*/-1); };
+    }
     o.on_candidate = [](const nlohmann::json& r) {
       fmt::print("stage {} #{:<3} score {:.4f}  FFN {:>9} params  {:6.2f} ms  {}\n",
                  r.value("stage", 0), r.value("index", 0), r.value("score", 0.0),
