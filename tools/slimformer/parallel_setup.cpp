@@ -30,6 +30,15 @@ void add_data_parallel_options(CommandOptions& options) {
               "--collective-timeout");
 }
 
+int share_cores(const CommonOptions& common, int64_t processes) {
+  const int threads =
+      common.threads > 0
+          ? common.threads
+          : std::max(1, int(std::thread::hardware_concurrency()) / int(processes));
+  core::configure_threads(threads);
+  return threads;
+}
+
 train::DataParallelOptions data_parallel_from_settings(const core::Settings& s,
                                                        const CommonOptions& common,
                                                        const fs::path& output) {
@@ -52,12 +61,8 @@ train::DataParallelOptions data_parallel_from_settings(const core::Settings& s,
     if (s.origin("parallel.master_port") == "default") dp.master_port = free_local_port();
     dp.master_addr = "127.0.0.1";
     dp.check();
-    // The machine's cores shared among the workers, unless --threads says otherwise.
-    const int threads = common.threads > 0
-                            ? common.threads
-                            : std::max(1, int(std::thread::hardware_concurrency()) / int(nproc));
-    core::configure_threads(threads);
-    start_local_workers({nproc, dp.master_port, threads, output / "workers"});
+    start_local_workers(
+        {nproc, dp.master_port, share_cores(common, nproc), output / "workers", ""});
     spdlog::info("running on {} processes (the others' output in {})", nproc,
                  (output / "workers").string());
     return dp;

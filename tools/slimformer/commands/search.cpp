@@ -6,15 +6,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <thread>
 
 #include "command_line.h"
 #include "commands.h"
 #include "local_workers.h"
 #include "options.h"
+#include "parallel_setup.h"
 #include "slimformer/core/error.h"
-#include "slimformer/core/runtime.h"
 #include "slimformer/pipeline/search.h"
 #include "slimformer/train/trainer.h"
 #include "training_setup.h"
@@ -146,12 +144,9 @@ void register_search(CLI::App& app) {
     if (*helper) {
       o.after_candidates = [] { throw train::SecondaryWorkerDone(); };
     } else if (nproc > 1) {
-      const int threads = common->threads > 0
-                              ? common->threads
-                              : std::max(1, int(std::thread::hardware_concurrency()) / int(nproc));
       o.before_candidates = [=, out = run.out] {
-        core::configure_threads(threads);
-        start_local_workers({nproc, 0, threads, out / "workers", "--candidate-helper"});
+        start_local_workers(
+            {nproc, 0, share_cores(*common, nproc), out / "workers", "--candidate-helper"});
         spdlog::info("evaluating candidates on {} processes (the others' output in {})", nproc,
                      (out / "workers").string());
       };
