@@ -31,10 +31,9 @@ void add_data_parallel_options(CommandOptions& options) {
 }
 
 int share_cores(const CommonOptions& common, int64_t processes) {
-  const int threads =
-      common.threads > 0
-          ? common.threads
-          : std::max(1, int(std::thread::hardware_concurrency()) / int(processes));
+  const int threads = common.threads > 0
+                          ? common.threads
+                          : std::max(1, int(std::thread::hardware_concurrency()) / int(processes));
   core::configure_threads(threads);
   return threads;
 }
