@@ -41,10 +41,72 @@ header = {"__metadata__": {"format": "pt"},
 h = json.dumps(header).encode()
 sys.stdout.buffer.write(struct.pack("<Q", len(h)) + h + data)
 PY
+python3 - <<'PY' | seed fuzz_safetensors sparse
+import json, struct, sys
+# w = [[1, 0, 2], [0, 0, 3]] in compressed sparse rows
+values, columns, offsets = struct.pack("<3f", 1, 2, 3), struct.pack("<3h", 0, 2, 2), struct.pack("<3i", 0, 2, 3)
+sparse = {"format": "csr", "version": 1, "tensors": {"w": {"shape": [2, 3], "columns": "uint16"}}}
+header = {"__metadata__": {"format": "pt", "slimformer.sparse": json.dumps(sparse)},
+          "w.csr_values": {"dtype": "F32", "shape": [3], "data_offsets": [0, 12]},
+          "w.csr_columns": {"dtype": "I16", "shape": [3], "data_offsets": [12, 18]},
+          "w.csr_row_offsets": {"dtype": "I32", "shape": [3], "data_offsets": [18, 30]}}
+h = json.dumps(header).encode()
+sys.stdout.buffer.write(struct.pack("<Q", len(h)) + h + values + columns + offsets)
+PY
+for m in "$root"/models/*/; do
+  seed fuzz_config "$(basename "$m")" <"$m/config.json"
+  seed fuzz_record "$(basename "$m")" <"$m/slimformer.json"
+done
+python3 - "$root/models/encoder-base/config.json" <<'PY' | seed fuzz_config blocks
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["blocks"] = {"encoder.layers.0.ffn": {"kind": "ffn_expression", "options": {
+                   "expression": "linear2_2(gelu(linear2_2(max(x,tanh(x)),wb1)),wb2)"}},
+               "encoder.layers.1.self_attn": {"kind": "linear_attention", "options": {"heads": 4}}}
+c["removed_sublayers"] = ["encoder.layers.2.ffn"]
+print(json.dumps(c))
+PY
+printf '{"task": {"squad": {"file": "squad.json", "held_out_articles": 2, "max_length": 128}, "glue": "SST-2", "dev_file": "dev.tsv"}, "compression_chain": [{"command": "sparsify", "options": {"sparsity": 0.7, "prune": {"schedule": "gradual"}}}]}' |
+  seed fuzz_record chain
+python3 - <<'PY' | seed fuzz_llama2c tiny
+import struct, sys
+dim, hidden, layers, heads, kv_heads, vocab, seq = 8, 16, 1, 2, 2, 16, 4
+kv = dim * kv_heads // heads
+sizes = [vocab * dim, layers * dim, layers * dim * dim, layers * kv * dim, layers * kv * dim,
+         layers * dim * dim, layers * dim, layers * hidden * dim, layers * dim * hidden,
+         layers * hidden * dim, dim, seq * dim // heads // 2, seq * dim // heads // 2]
+floats = [((i * 7919) % 200 - 100) / 400 for i in range(sum(sizes))]
+sys.stdout.buffer.write(struct.pack("<7i", dim, hidden, layers, heads, kv_heads, vocab, seq) +
+                        struct.pack(f"<{len(floats)}f", *floats))
+PY
+python3 - <<'PY' | seed fuzz_passage_cache entry
+import json, struct, sys
+def fnv1a(b):
+    h = 0xcbf29ce484222325
+    for c in b:
+        h = ((h ^ c) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+header = json.dumps({"id": "p1", "text": "A passage.", "dtype": "float32", "d_model": 2,
+                     "windows": [{"passage_offset": 0, "length": 2, "tokens": [7, 9, 3]}]}).encode()
+body = b"SFPC" + struct.pack("<II", 1, len(header)) + header + struct.pack("<6f", *range(6))
+sys.stdout.buffer.write(b"\x02" + body + struct.pack("<Q", fnv1a(body)))
+PY
+printf '\1{"model_fingerprint": "0123abcd", "separate_layers": 2, "d_model": 64, "max_length": 128, "doc_stride": 64, "max_query_length": 32, "passage_start": 20}' |
+  seed fuzz_passage_cache identity
+cat <<'LOG' | seed fuzz_search_log log
+{"event": "claim", "stage": 1, "index": 0, "architecture": "linear1_1(gelu(linear1_1(x,wb1)),wb2)", "pid": 1, "host": "elsewhere", "region": "random"}
+{"event": "result", "stage": 1, "index": 0, "architecture": "linear1_1(gelu(linear1_1(x,wb1)),wb2)", "score": 0.41, "parameters": 8320}
+{"event": "claim", "stage": 1, "index": 1, "architecture": "linear2_2(gelu(linear2_2(max(x,tanh(x)),wb1)),wb2); linear1_4(relu(linear1_4(x,wb1)),wb2)", "pid": 999999, "host": "here"}
+LOG
+for e in 'linear1_1(gelu(linear1_1(x,wb1)),wb2)' 'linear2_2(gelu(linear2_2(max(x,tanh(x)),wb1)),wb2)' \
+  'linear4_3(mul(sigmoid(linear4_3(x,wb1)),linear4_3(x,wb1)),wb2)'; do
+  printf '%s' "$e" | seed fuzz_expression "$(printf '%s' "$e" | md5sum | cut -c1-8)"
+done
 
 status=0
 targets=${FUZZ_TARGETS:-fuzz_recipe fuzz_text_task fuzz_squad fuzz_passages fuzz_text_file
-  fuzz_tokenizers fuzz_safetensors}
+  fuzz_tokenizers fuzz_safetensors fuzz_config fuzz_record fuzz_llama2c fuzz_passage_cache
+  fuzz_search_log fuzz_expression}
 for target in $targets; do
   [ -x "$build/$target" ] || { echo "{\"target\": \"$target\", \"skipped\": \"not built\"}"; continue; }
   corpus=$work/corpus/$target

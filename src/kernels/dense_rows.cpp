@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "cpu_clones.h"
 #include "slimformer/kernels/sparse_matmul.h"
 #include "slimformer/kernels/worker_pool.h"
 
@@ -51,9 +52,9 @@ __attribute__((always_inline)) inline void output_block(const float* x, const fl
 
 // Outputs [begin, end) for R rows, in blocks of as many outputs as keep eight or so sums going.
 template <int R>
-__attribute__((target_clones("arch=x86-64-v3", "default"))) void outputs_of_rows(
-    const float* x, const float* w, const float* bias, float* y, int64_t in, int64_t out,
-    int64_t begin, int64_t end) {
+SLIMFORMER_CPU_CLONES void outputs_of_rows(const float* x, const float* w, const float* bias,
+                                           float* y, int64_t in, int64_t out, int64_t begin,
+                                           int64_t end) {
   constexpr int O = R <= 2 ? 4 : R <= 4 ? 2 : 1;
   int64_t n = begin;
   for (; n + O <= end; n += O) output_block<R, O>(x, w, bias, y, in, out, n);

@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <string>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
+#include "cpu_clones.h"
 #include "slimformer/kernels/worker_pool.h"
 
 #if defined(__x86_64__)
@@ -110,9 +111,9 @@ inline void matrix_row(CsrView<Index> w, int64_t r, const float* xt, int64_t n, 
 }
 
 template <typename Index>
-__attribute__((target_clones("arch=x86-64-v3", "default"))) void matrix_matrix_rows(
-    CsrView<Index> w, const float* xt, int64_t n, const float* bias, float* yt, int64_t begin,
-    int64_t end) {
+SLIMFORMER_CPU_CLONES void matrix_matrix_rows(CsrView<Index> w, const float* xt, int64_t n,
+                                              const float* bias, float* yt, int64_t begin,
+                                              int64_t end) {
   for (int64_t r = begin; r < end; ++r) {
     const float b = bias ? bias[r] : 0.f;
     int64_t n0 = 0;

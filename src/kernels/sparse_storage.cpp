@@ -59,10 +59,12 @@ core::TensorMap unpack_sparse(core::TensorMap tensors, const core::Metadata& met
   } catch (const std::exception& e) {
     fail(fmt::format("metadata {} is not JSON: {}", kSparseMetadataKey, e.what()));
   }
-  if (description.value("format", "") != "csr" || !description.contains("tensors") ||
-      !description["tensors"].is_object())
+  if (!description.is_object() || description["format"] != "csr" ||
+      !description.contains("tensors") || !description["tensors"].is_object())
     fail(fmt::format("metadata {} names no csr tensors", kSparseMetadataKey));
-  for (const auto& [name, entry] : description["tensors"].items()) {
+  for (const auto& item : description["tensors"].items()) {
+    const std::string& name = item.key();
+    const nlohmann::json& entry = item.value();
     auto take = [&](const std::string& suffix) {
       auto part = tensors.find(name + suffix);
       if (part == tensors.end()) fail(fmt::format("{}: {} is missing", name, name + suffix));

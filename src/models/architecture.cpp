@@ -8,8 +8,16 @@ namespace slimformer::models {
 
 namespace {
 
-bool is_decoder_side(const std::string& path) { return path.starts_with("decoder."); }
-bool is_cross(const std::string& path) { return path.ends_with(".cross_attn"); }
+// (Not C++20's starts_with and ends_with: the fuzz build compiles this file as C++17, the
+// newest standard in which clang accepts LibTorch's headers.)
+bool has_prefix(const std::string& s, const std::string& p) {
+  return s.compare(0, p.size(), p) == 0;
+}
+bool has_suffix(const std::string& s, const std::string& p) {
+  return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
+}
+bool is_decoder_side(const std::string& path) { return has_prefix(path, "decoder."); }
+bool is_cross(const std::string& path) { return has_suffix(path, ".cross_attn"); }
 
 void add_stack(std::vector<std::string>& out, const std::string& name, int64_t layers, bool cross) {
   for (int64_t i = 0; i < layers; ++i) {
@@ -30,7 +38,7 @@ std::vector<std::string> sublayer_paths(const TransformerConfig& c) {
 }
 
 nn::BlockRole sublayer_role(const std::string& path) {
-  return path.ends_with(".ffn") ? nn::BlockRole::kFeedForward : nn::BlockRole::kAttention;
+  return has_suffix(path, ".ffn") ? nn::BlockRole::kFeedForward : nn::BlockRole::kAttention;
 }
 
 nn::BlockSpec default_block_spec(const TransformerConfig& c, const std::string& path) {

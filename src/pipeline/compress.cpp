@@ -100,23 +100,6 @@ CompressionChain load_chain(const fs::path& file) {
   return chain;
 }
 
-json flatten_options(const json& nested) {
-  json flat = json::object();
-  std::function<void(const json&, const std::string&)> walk = [&](const json& node,
-                                                                  const std::string& prefix) {
-    for (const auto& [key, value] : node.items()) {
-      std::string name = prefix.empty() ? key : prefix + "." + key;
-      std::replace(name.begin(), name.end(), '-', '_');
-      if (value.is_object())
-        walk(value, name);
-      else
-        flat[name] = value;
-    }
-  };
-  walk(nested, "");
-  return flat;
-}
-
 namespace {
 
 // What the checker knows of the model between steps.
@@ -390,22 +373,6 @@ ChainOutcome run_chain(const fs::path& model, const std::vector<PlannedStep>& st
   outcome.final_model = out / "model";
   copy_model(current, outcome.final_model);
   return outcome;
-}
-
-std::vector<std::string> chain_labels(const json& record) {
-  std::vector<std::string> labels;
-  if (!record.is_object() || !record.contains("compression_chain")) return labels;
-  for (const auto& entry : record["compression_chain"]) {
-    std::vector<std::string> options;
-    const json flat = flatten_options(entry.value("options", json::object()));
-    for (const auto& [key, value] : flat.items())
-      options.push_back(fmt::format("{} {}", key.substr(key.rfind('.') + 1),
-                                    value.is_string() ? value.get<std::string>() : value.dump()));
-    const std::string command = entry.value("command", "?");
-    labels.push_back(options.empty() ? command
-                                     : fmt::format("{} ({})", command, fmt::join(options, ", ")));
-  }
-  return labels;
 }
 
 }  // namespace slimformer::pipeline

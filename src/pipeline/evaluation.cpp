@@ -5,7 +5,6 @@
 #include <filesystem>
 
 #include "slimformer/core/error.h"
-#include "slimformer/core/json_fields.h"
 #include "slimformer/data/glue.h"
 #include "slimformer/data/parallel_corpus.h"
 #include "slimformer/data/text_file.h"
@@ -163,41 +162,6 @@ TextTaskEvaluation text_task_evaluation(const nlohmann::json& record, const Eval
         fmt::format("{} records no dev file for its task {}: give --glue-file FILE", model_name,
                     recorded.task->name));
   return {*recorded.task, file};
-}
-
-std::string RecordedTextTask::split_file(const std::string& split,
-                                         const std::string& glue_dir) const {
-  if (task && glue) return data::glue_file(glue_dir, *task, split);
-  return split == "train" ? train_file : split == "dev" ? dev_file : std::string();
-}
-
-RecordedTextTask recorded_text_task(const nlohmann::json& record) {
-  RecordedTextTask out;
-  // The fine-tuning run's task record, or (older checkpoints) the finetune command's options.
-  for (const auto& task : {core::object_member(record, "task"),
-                           core::object_member(core::object_member(record, "options"), "task")}) {
-    if (task.contains("text")) {
-      out.task = data::TextTask::from_json(task.at("text"), "slimformer.json task.text");
-    } else if (!task.value("glue", std::string()).empty()) {
-      out.task = data::glue_task(task.at("glue").get<std::string>());
-    } else {
-      continue;
-    }
-    out.glue = !task.value("glue", std::string()).empty();
-    out.train_file = task.value("train_file", std::string());
-    out.dev_file = task.value("dev_file", std::string());
-    return out;
-  }
-  return out;
-}
-
-nlohmann::json text_task_record(const data::TextTask& task, const std::string& train_file,
-                                const std::string& dev_file) {
-  nlohmann::json record = {
-      {"text", task.to_json()}, {"train_file", train_file}, {"dev_file", dev_file}};
-  if (data::is_glue_task(task.name) && task.to_json() == data::glue_task(task.name).to_json())
-    record["glue"] = task.name;
-  return record;
 }
 
 void refuse_family(const train::LoadedModel& model, const std::string& refusal,

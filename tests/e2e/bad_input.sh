@@ -22,6 +22,9 @@ printf 'sentence\tlabel\nhello\t1\nno tab here\n' >"$W/bad.tsv"
 echo '{"data": [ {"title": 1}' >"$W/bad-squad.json"
 printf '? [a, b]\n: 1\n' >"$W/map-key.yaml"                    # found by fuzz_recipe
 echo '{"data": [], "version": 8e613}' >"$W/huge-number.json"  # found by fuzz_squad
+cp -r "$E" "$W/bad-record" && echo '{"compression_chain": 5}' >"$W/bad-record/slimformer.json"
+mkdir -p "$W/bad-search" &&  # found by fuzz_search_log
+  echo '{"event": "result", "stage": 1, "index": 0, "score": 0.5}' >"$W/bad-search/search_log.jsonl"
 head -c 50 "$stories/stories260K.bin" >"$W/short.bin"
 head -c 30 "$stories/tok512.bin" >"$W/short-tok.bin"
 
@@ -45,6 +48,8 @@ row "config.json not JSON" "error: $W/bad-json/config.json: malformed JSON" -- i
 row "config.json field of the wrong type" "error: $W/bad-field/config.json: field d_model has the wrong type" -- info "$W/bad-field"
 row "safetensors shorter than its header" "error: $W/short-weights/model.safetensors: safetensors header length" -- translate "$W/short-weights" --input /dev/null
 row "safetensors header beyond the limit" "error: $W/huge-header/model.safetensors: safetensors header length 9223372036854775807 exceeds" -- info "$W/huge-header"
+row "slimformer.json field of the wrong type" "error: $W/bad-record/slimformer.json: compression_chain must be a list" -- info "$W/bad-record"
+row "search log line without its candidate" "error: $W/bad-search/search_log.jsonl:1: a log line needs event, stage, index and architecture" -- report "$W/bad-search"
 row "recipe not YAML" "error: $W/bad.yaml:3: malformed recipe" -- train --config "$W/bad.yaml"
 row "recipe key that is not a name" "error: $W/map-key.yaml:1: malformed recipe: bad conversion" -- train --config "$W/map-key.yaml"
 row "SQuAD number beyond a double" "error: $W/huge-number.json: malformed JSON: [json.exception.out_of_range.406]" -- finetune "$E" --squad --squad-file "$W/huge-number.json" --output "$W/o2b"

@@ -316,14 +316,25 @@ TEST(Search, SeveralWorkersShareAStageWithoutSharingACandidate) {
 
 TEST(Search, LogRefusesAMalformedLineInTheMiddle) {
   testing::TempDir dir;
-  testing::write_file(dir / "log.jsonl", "{\"event\": \"result\", \"stage\": 1, \"index\": 0}\nnot json\n{}\n");
-  methods::SearchLog log(dir / "log.jsonl");
-  try {
-    log.results();
-    ADD_FAILURE() << "expected an error";
-  } catch (const core::UserError& e) {
-    EXPECT_NE(std::string(e.what()).find("log.jsonl:2: not a JSON line"), std::string::npos)
-        << e.what();
+  const std::string good =
+      R"j({"event": "result", "stage": 1, "index": 0, "architecture": "linear1_1(gelu(linear1_1(x,wb1)),wb2)"})j";
+  // A line edited by hand is refused where it is read, naming the line and what is wrong.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"not json", "log.jsonl:2: not a JSON line"},
+      {R"j({"event": "result", "stage": 1, "index": 1})j",
+       "log.jsonl:2: a log line needs event, stage, index and architecture"},
+      {R"j({"event": "result", "stage": 1, "index": 1, "architecture": "linear1_1(gelu(linear1_1(x,wb1)),wb2)", "score": "high"})j",
+       "log.jsonl:2: score must be a number"},
+      {R"j({"event": "claim", "stage": 1, "index": 1, "architecture": "linear9_1(x)"})j",
+       "log.jsonl:2: expression 'linear9_1(x)'"}};
+  for (const auto& [bad, expected] : cases) {
+    testing::write_file(dir / "log.jsonl", good + "\n" + bad + "\n{}\n");
+    try {
+      methods::SearchLog(dir / "log.jsonl").results();
+      ADD_FAILURE() << "expected an error for " << bad;
+    } catch (const core::UserError& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
   }
 }
 

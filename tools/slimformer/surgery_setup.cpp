@@ -112,7 +112,8 @@ pipeline::FinetuneData finetune_data(const core::Settings& s, const fs::path& mo
   d.glue.glue_dir = s.get_string("data.glue_dir");
   d.glue.max_length = s.get_int_at_least("data.max_length", 8);
   const auto config = models::TransformerConfig::load((model_dir / "config.json").string());
-  d.squad = pipeline::squad_options_of_run(train::read_record(model_dir), config);
+  d.squad = pipeline::squad_options_of_run(train::read_record(model_dir), config,
+                                           (model_dir / train::kRecordFile).string());
   return d;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "slimformer/models/transformer_config.h"
+#include "slimformer/pipeline/run_record.h"
 
 namespace slimformer::pipeline {
 
@@ -75,11 +76,5 @@ struct ChainOutcome {
 ChainOutcome run_chain(const std::filesystem::path& model, const std::vector<PlannedStep>& steps,
                        const std::filesystem::path& out, const StepRunner& runner,
                        const std::filesystem::path& recipe);
-
-// One line per step of a record's compression_chain: "sparsify (sparsity 0.7, schedule gradual)".
-std::vector<std::string> chain_labels(const nlohmann::json& record);
-
-// The dotted keys of nested options: {"a": {"b": 1}} -> {"a.b": 1}.
-nlohmann::json flatten_options(const nlohmann::json& nested);
 
 }  // namespace slimformer::pipeline

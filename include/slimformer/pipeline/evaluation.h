@@ -10,6 +10,7 @@
 
 #include "slimformer/data/text_task.h"
 #include "slimformer/eval/model_evaluator.h"
+#include "slimformer/pipeline/run_record.h"
 #include "slimformer/train/checkpoint.h"
 
 namespace slimformer::pipeline {
@@ -83,19 +84,5 @@ struct TextTaskEvaluation {
 TextTaskEvaluation text_task_evaluation(const nlohmann::json& record,
                                         const EvaluationOptions& options,
                                         const std::string& model_name);
-
-// What a classification encoder's record says of the task it was fine-tuned on.
-struct RecordedTextTask {
-  std::optional<data::TextTask> task;  // none if unknown
-  bool glue = false;                   // a GLUE task (its files are under a GLUE directory)
-  std::string train_file, dev_file;    // the files it was fine-tuned with, where recorded
-  // The file of `split` ("train" or "dev"): the GLUE task's under `glue_dir`, or the recorded
-  // one; empty when there is neither.
-  std::string split_file(const std::string& split, const std::string& glue_dir) const;
-};
-RecordedTextTask recorded_text_task(const nlohmann::json& record);
-// The record of a fine-tuning run on `task` with these files.
-nlohmann::json text_task_record(const data::TextTask& task, const std::string& train_file,
-                                const std::string& dev_file);
 
 }  // namespace slimformer::pipeline

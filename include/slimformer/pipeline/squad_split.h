@@ -1,6 +1,6 @@
 // SQuAD v1.1 as the encoder commands use it: the dev file split by article into training
 // articles, validation articles that pick the best checkpoint, and held-out articles scored once
-// at the end; the window options a fine-tuning run recorded; the score line.
+// at the end; the score line. (What a fine-tuning run recorded: pipeline/run_record.h.)
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -11,24 +11,9 @@
 #include "slimformer/eval/squad_metrics.h"
 #include "slimformer/eval/squad_predict.h"
 #include "slimformer/models/encoder.h"
+#include "slimformer/pipeline/run_record.h"
 
 namespace slimformer::pipeline {
-
-struct SquadRunOptions {
-  std::string file = "data/squad/dev-v1.1.json.gz";
-  int64_t held_out_articles = 8;
-  int64_t valid_articles = 2;
-  data::SquadWindowOptions windows;
-  int64_t max_answer_length = 30;
-};
-
-// The options as a fine-tuning run records them in its checkpoint (slimformer.json "task").
-nlohmann::json squad_options_json(const SquadRunOptions& options);
-
-// The options a fine-tuning run recorded in its checkpoint (slimformer.json), defaults where it
-// has none, windows no longer than the model's positions.
-SquadRunOptions squad_options_of_run(const nlohmann::json& record,
-                                     const models::TransformerConfig& model);
 
 struct SquadSplit {
   data::SquadDataset train, valid, held_out;

@@ -50,6 +50,31 @@ bool process_alive(const json& claim) {
   return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
 }
 
+// What is wrong with a parsed log line ("" when nothing): the fields every reader relies on, with
+// their types, so that a line edited by hand is refused where it is read.
+std::string line_violation(const json& j) {
+  if (!j.is_object()) return "a log line must be a JSON object";
+  for (const char* key : {"event", "stage", "index", "architecture"})
+    if (!j.contains(key)) return "a log line needs event, stage, index and architecture";
+  if (j["event"] != "claim" && j["event"] != "result") return "event must be claim or result";
+  if (!j["stage"].is_number_integer()) return "stage must be an integer";
+  if (!j["index"].is_number_integer() || j["index"].get<int64_t>() < 0 ||
+      j["index"].get<int64_t>() > (int64_t(1) << 40))
+    return "index must be a candidate's number";
+  if (!j["architecture"].is_string()) return "architecture must be a string";
+  try {
+    Architecture::parse(j["architecture"].get<std::string>());
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  for (const char* key : {"region", "host"})
+    if (j.contains(key) && !j[key].is_string()) return fmt::format("{} must be a string", key);
+  if (j.contains("pid") && !j["pid"].is_number_integer()) return "pid must be an integer";
+  for (const char* key : {"score", "seconds", "ffn_parameters", "latency_ms"})
+    if (j.contains(key) && !j[key].is_number()) return fmt::format("{} must be a number", key);
+  return "";
+}
+
 }  // namespace
 
 SearchLog::SearchLog(fs::path path) : path_(std::move(path)) {
@@ -66,9 +91,8 @@ std::vector<json> SearchLog::read_locked() const {
     if (raw[i].empty()) continue;
     try {
       json j = json::parse(raw[i]);
-      if (!j.is_object() || !j.contains("event") || !j.contains("stage") || !j.contains("index"))
-        throw core::UserError(
-            fmt::format("{}:{}: a log line needs event, stage and index", path_.string(), i + 1));
+      if (const std::string why = line_violation(j); !why.empty())
+        throw core::UserError(fmt::format("{}:{}: {}", path_.string(), i + 1, why));
       lines.push_back(std::move(j));
     } catch (const json::parse_error& e) {
       // A line cut short by a crash (then closed by the next append) ends before its object

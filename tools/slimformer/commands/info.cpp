@@ -40,7 +40,8 @@ void register_info(CLI::App& app) {
                                     : init_from_seed ? "regenerated from init_seed"
                                                      : "recorded (init.safetensors)");
     // A compressed model names the chain of steps that produced it.
-    const auto chain = pipeline::chain_labels(loaded.record);
+    const auto chain = pipeline::chain_labels(
+        loaded.record, (std::filesystem::path(*model_dir) / train::kRecordFile).string());
     for (size_t i = 0; i < chain.size(); ++i)
       fmt::print("{} {}. {}\n", i == 0 ? "chain     " : "          ", i + 1, chain[i]);
     if (!chain.empty()) fmt::print("\n");
