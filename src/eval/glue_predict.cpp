@@ -39,8 +39,13 @@ EncodedGlue encode_glue(const std::vector<data::TextExample>& examples,
   return out;
 }
 
+torch::Tensor task_logits(const torch::Tensor& logits, LabelSlice slice) {
+  return slice.count == 0 ? logits : logits.narrow(1, slice.offset, slice.count);
+}
+
 std::vector<double> predict_glue(models::EncoderModelImpl& model, const EncodedGlue& data,
-                                 int64_t max_tokens, const torch::Device& device) {
+                                 int64_t max_tokens, const torch::Device& device,
+                                 LabelSlice slice) {
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
@@ -48,7 +53,8 @@ std::vector<double> predict_glue(models::EncoderModelImpl& model, const EncodedG
   for (const auto& indices :
        data::batch_by_tokens(data::pair_lengths(data.inputs), max_tokens, false, 0)) {
     auto b = glue_batch(data, indices, model.config().pad_token_id, device);
-    torch::Tensor logits = model.classify(model.encode(b.tokens, b.segments)).to(torch::kCPU);
+    torch::Tensor logits =
+        task_logits(model.classify(model.encode(b.tokens, b.segments)), slice).to(torch::kCPU);
     torch::Tensor values = logits.size(1) == 1 ? logits.squeeze(1).to(torch::kFloat64)
                                                : logits.argmax(1).to(torch::kFloat64);
     for (size_t r = 0; r < indices.size(); ++r) predictions[indices[r]] = values[r].item<double>();

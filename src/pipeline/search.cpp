@@ -15,6 +15,7 @@
 #include "slimformer/pipeline/pretrain_corpus.h"
 #include "slimformer/pipeline/surgery.h"
 #include "slimformer/tasks/masked_lm_task.h"
+#include "slimformer/tasks/multi_task_glue_task.h"
 
 namespace slimformer::pipeline {
 
@@ -73,10 +74,10 @@ void copy_checkpoint(const fs::path& from, const fs::path& to) {
       to, [&](const fs::path& tmp) { fs::copy(from, tmp, fs::copy_options::recursive); });
 }
 
-TrainingRun distillation_run(const SearchRun& run, std::shared_ptr<train::Teacher> teacher,
-                             const fs::path& dir, int64_t steps, bool resume) {
+// One of the search's trainings: `steps` updates into `dir`, its schedule over those updates,
+// continued from dir/last with `resume` when there is one.
+TrainingRun budgeted_run(const SearchRun& run, const fs::path& dir, int64_t steps, bool resume) {
   TrainingRun r = run.training;
-  r.teacher = std::move(teacher);
   r.train.output_dir = dir;
   r.train.max_steps = steps;
   r.train.schedule.total_steps = steps;  // a linear schedule decays over this run, not --max-steps
@@ -85,6 +86,13 @@ TrainingRun distillation_run(const SearchRun& run, std::shared_ptr<train::Teache
   r.train.resume = resume && fs::exists(dir / "last");
   r.record = run.record;
   prepare_output_dir(r.train);
+  return r;
+}
+
+TrainingRun distillation_run(const SearchRun& run, std::shared_ptr<train::Teacher> teacher,
+                             const fs::path& dir, int64_t steps, bool resume) {
+  TrainingRun r = budgeted_run(run, dir, steps, resume);
+  r.teacher = std::move(teacher);
   return r;
 }
 
@@ -178,6 +186,36 @@ class WeightSharing : public train::TrainingHook {
   int64_t validate_every_;
 };
 
+// Every tenth training example of stage 3's GLUE tasks scores the candidates.
+constexpr int64_t kGlueHeldOutEvery = 10;
+
+// Stage 3's GLUE super-network at <dir>/model: the masked-LM weight-sharing super-network
+// `start` with a classification head sliced among the tasks, fine-tuned on all of them at once
+// with weight sharing for `steps` updates. Built once; resumed when interrupted.
+fs::path ensure_glue_supernet(const SearchRun& run, const fs::path& dir, const fs::path& start,
+                              const methods::Architecture& expressions, int64_t steps,
+                              const SearchStageOptions& options,
+                              std::vector<tasks::TaskPart> parts) {
+  const fs::path model_dir = dir / "model";
+  if (fs::exists(model_dir)) return model_dir;
+  std::vector<data::TextTask> task_list;
+  for (const auto& part : parts) task_list.push_back(part.task);
+  TrainingRun r = budgeted_run(run, dir / "finetune", steps, /*resume=*/true);
+  r.record["supernet_of"] = start.string();
+  r.train.hooks = {
+      std::make_shared<WeightSharing>(expressions, options.sampler.seed, r.train.validate_every)};
+  auto model = resume_or_start(r.train, run.training.device, [&] {
+    auto ckpt = train::load_encoder(start, run.training.device, "classification",
+                                    tasks::total_labels(task_list));
+    return train::LoadedModel{ckpt.model.ptr(), ckpt.tokenizer, {}, false, ckpt.record};
+  });
+  spdlog::info("fine-tuning the weight-sharing super-network on {} GLUE tasks: {} updates",
+               parts.size(), steps);
+  train_multi_task_glue(model, std::move(parts), r);
+  copy_checkpoint(r.train.output_dir / "best", model_dir);
+  return model_dir;
+}
+
 methods::Architecture fixed_architecture(const SearchRun& run, const SearchStageOptions& options) {
   if (options.stage == 1) return {};
   if (!options.fixed.empty()) {
@@ -225,6 +263,17 @@ SearchOutcome run_search_stage(const SearchRun& run, const SearchStageOptions& o
   fs::create_directories(run.out);
   const auto fixed = fixed_architecture(run, options);
   const auto space = space_of(run, options.stage, fixed);
+  const bool glue = options.stage == 3 && !options.glue_tasks.empty();
+  constexpr const char *kOnGlue = "on GLUE tasks", *kByAccuracy = "by masked-token accuracy";
+  methods::SearchLog log(log_path(run.out));
+  // A stage's scores must be comparable: one scoring per stage and log.
+  for (const auto& r : log.results(options.stage))
+    if (r.contains("metrics") && r["metrics"].is_object() &&
+        r["metrics"].contains("average") != glue)
+      throw core::UserError(
+          fmt::format("{}: stage {} was scored {}; give another --output to score it {}",
+                      log_path(run.out).string(), options.stage, glue ? kByAccuracy : kOnGlue,
+                      glue ? kOnGlue : kByAccuracy));
   auto sampler = methods::make_sampler(options.sampler);
   const auto corpus = read_pretrain_corpus(run.text);
   const int64_t layers = teacher_config(run).encoder_layers;
@@ -238,8 +287,15 @@ SearchOutcome run_search_stage(const SearchRun& run, const SearchStageOptions& o
         run, run.out / "supernet-stage3", supernet, fixed, options.sharing_steps,
         {std::make_shared<WeightSharing>(fixed, options.sampler.seed, every)}, corpus);
   }
+  // Stage 3 with GLUE tasks scores candidates on their held-out examples.
+  std::vector<tasks::TaskPart> glue_parts;
+  if (glue) {
+    auto tokenizer = train::load_model(supernet, run.training.device).tokenizer;
+    glue_parts = read_glue_parts(options.glue_tasks, options.glue, *tokenizer, kGlueHeldOutEvery);
+    supernet = ensure_glue_supernet(run, run.out / "supernet-stage3-glue", supernet, fixed,
+                                    options.glue_steps, options, glue_parts);
+  }
   auto teacher = make_teacher(run);
-  methods::SearchLog log(log_path(run.out));
   spdlog::info("stage {}: {} candidates, {} sampler, FFN budget [{}, {}] parameters",
                options.stage, options.candidates, options.sampler.kind, space.min_parameters,
                space.max_parameters);
@@ -259,7 +315,18 @@ SearchOutcome run_search_stage(const SearchRun& run, const SearchStageOptions& o
                  claim->architecture.to_string());
     auto model = train::load_model(supernet, run.training.device);
     train::Metrics metrics;
-    if (options.stage == 3) {
+    if (glue) {
+      methods::set_active_sizes(*model.model, claim->architecture);
+      tasks::GlueTaskOptions scoring;
+      scoring.max_tokens = run.training.max_tokens;
+      scoring.device = run.training.device;
+      tasks::MultiTaskGlueTask scorer(
+          models::EncoderModel(std::dynamic_pointer_cast<models::EncoderModelImpl>(model.model)),
+          model.tokenizer, {}, glue_parts, scoring);
+      metrics = scorer.validate();
+      model = train::load_model(supernet, run.training.device);
+      methods::apply_architecture(*model.model, claim->architecture, *model.model);
+    } else if (options.stage == 3) {
       methods::set_active_sizes(*model.model, claim->architecture);
       auto r = distillation_run(run, teacher, dir, 1, false);
       metrics = masked_lm_task(model, corpus, run.data, r)->validate();
@@ -273,15 +340,16 @@ SearchOutcome run_search_stage(const SearchRun& run, const SearchStageOptions& o
       fs::remove_all(dir / "best");
       fs::remove_all(dir / "last");
     }
-    json result = {{"score", metrics.count("accuracy") ? metrics.at("accuracy") : 0.0},
-                   {"metrics", metrics},
-                   {"ffn_parameters", space.parameters(claim->architecture)},
-                   {"parameters", model.model->num_parameters()},
-                   {"latency_ms", forward_latency_ms(*model.model, run.data.max_length)},
-                   {"sampler", options.sampler.kind},
-                   {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                             start)
-                                   .count()}};
+    const char* score = glue ? "average" : "accuracy";
+    json result = {
+        {"score", metrics.count(score) ? metrics.at(score) : 0.0},
+        {"metrics", metrics},
+        {"ffn_parameters", space.parameters(claim->architecture)},
+        {"parameters", model.model->num_parameters()},
+        {"latency_ms", forward_latency_ms(*model.model, run.data.max_length)},
+        {"sampler", options.sampler.kind},
+        {"seconds",
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
     log.record(*claim, result);
     result["stage"] = claim->stage;
     result["index"] = claim->index;

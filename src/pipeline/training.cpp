@@ -16,6 +16,7 @@
 #include "slimformer/tasks/glue_task.h"
 #include "slimformer/tasks/language_model_task.h"
 #include "slimformer/tasks/masked_lm_task.h"
+#include "slimformer/tasks/multi_task_glue_task.h"
 #include "slimformer/tasks/squad_task.h"
 #include "slimformer/tasks/translation_task.h"
 
@@ -196,6 +197,45 @@ train::TrainResult train_glue(train::LoadedModel& model, const GlueData& data,
   TrainingRun recorded = run;
   recorded.record["task"] = text_task_record(task, train_file, dev_file);
   return run_task(finetune, recorded);
+}
+
+std::vector<tasks::TaskPart> read_glue_parts(const std::vector<std::string>& names,
+                                             const GlueData& data, const data::Tokenizer& tokenizer,
+                                             int64_t held_out_every) {
+  if (names.empty()) throw core::UserError("fine-tuning on several tasks needs at least one task");
+  std::vector<tasks::TaskPart> parts;
+  for (const auto& name : names) {
+    const auto& task = data::glue_task(name);
+    const auto file = data::glue_file(data.glue_dir, task, "train");
+    std::vector<data::TextExample> train, held_out;
+    auto examples = read_examples(file, task, data.skip_malformed);
+    for (size_t i = 0; i < examples.size(); ++i)
+      (held_out_every > 0 && (i + 1) % held_out_every == 0 ? held_out : train)
+          .push_back(std::move(examples[i]));
+    if (train.empty() || held_out.empty())
+      throw core::UserError(
+          fmt::format("{}: too few examples to hold out every {}th", file, held_out_every));
+    spdlog::info("{}: {} training examples, {} held out to score", task.name, train.size(),
+                 held_out.size());
+    parts.push_back({task, eval::encode_glue(train, tokenizer, data.max_length),
+                     eval::encode_glue(held_out, tokenizer, data.max_length)});
+  }
+  return parts;
+}
+
+train::TrainResult train_multi_task_glue(train::LoadedModel& model,
+                                         std::vector<tasks::TaskPart> parts,
+                                         const TrainingRun& run) {
+  refuse_teacher(run, "fine-tuning on several tasks at once");
+  auto typed = require_family<models::EncoderModelImpl>(
+      model, "fine-tuning on several tasks needs an encoder", "this model");
+  tasks::GlueTaskOptions options;
+  options.max_tokens = run.max_tokens;
+  options.seed = run.train.seed;
+  options.device = run.device;
+  tasks::MultiTaskGlueTask finetune(models::EncoderModel(typed), model.tokenizer, model.init,
+                                    std::move(parts), options);
+  return run_task(finetune, run);
 }
 
 train::TrainResult train_squad(train::LoadedModel& model, const SquadRunOptions& data,

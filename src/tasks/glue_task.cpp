@@ -4,15 +4,10 @@
 
 namespace slimformer::tasks {
 
-namespace {
-
-// Mean loss of a batch: cross entropy over classes, or squared error for regression.
 torch::Tensor glue_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
   if (logits.size(1) == 1) return torch::mse_loss(logits.squeeze(1), labels);
   return torch::nn::functional::cross_entropy(logits, labels.to(torch::kLong));
 }
-
-}  // namespace
 
 GlueFinetuneTask::GlueFinetuneTask(models::EncoderModel model,
                                    std::shared_ptr<data::Tokenizer> tokenizer, core::TensorMap init,

@@ -46,6 +46,15 @@ check "stage 2 keeps stage 1's sizes" grep -q "stage 2 keeps the sizes of stage 
 check "stage 3 trains a weight-sharing super-network" test -f "$work/s/supernet-stage3/model/config.json"
 check "stage 3 logs its candidates" \
   test "$(jq -c 'select(.event == "result" and .stage == 3)' "$work/s/search_log.jsonl" | wc -l)" = 2
+# Stage 3 as the method's code runs it: the weight-sharing super-network also fine-tuned on
+# several GLUE tasks at once, candidates scored by the tasks' mean on held-out training examples.
+fixed=$(jq -r 'select(.event == "result" and .stage == 2) | .architecture' "$work/s/search_log.jsonl" | head -n 1)
+"$bin" search "$work/pt/best" --stage 3 --fixed "$fixed" --candidates 2 --sharing-steps 2 \
+  --glue-tasks WNLI,MRPC --glue-steps 2 "${small[@]}" --output "$work/s3g" >"$work/s3g.txt" 2>&1
+check "stage 3 fine-tunes its super-network on the GLUE tasks" \
+  jq -e '.tasks | length == 2' "$work/s3g/supernet-stage3-glue/model/slimformer.json"
+check "stage 3 scores candidates by the tasks' mean" \
+  test "$(jq -c 'select(.event == "result" and .stage == 3 and (.metrics | has("average")) and (.metrics | has("MRPC.f1")))' "$work/s3g/search_log.jsonl" | wc -l)" = 2
 "$bin" search "$work/pt/best" --student best --student-steps 2 "${small[@]}" --output "$work/s" \
   >"$work/student.txt" 2>&1
 check "the student is delivered" test -f "$work/s/students/searched/best/model.safetensors"
@@ -62,6 +71,14 @@ expect_error "an unknown stage" 1 "--stage must be 1, 2 or 3, got 4" -- \
 expect_error "--max-steps names the search's own budgets" 1 \
   "--max-steps: train.max_steps does not apply to search; its budgets are --supernet-warmup" -- \
   "$bin" search "$work/pt/best" --max-steps 5 --output "$work/x"
+expect_error "GLUE tasks outside stage 3" 1 "--glue-tasks applies to stage 3 only" -- \
+  "$bin" search "$work/pt/best" --stage 1 --glue-tasks SST-2 --output "$work/x"
+expect_error "an unknown GLUE task" 1 "--glue-tasks: unknown GLUE task SST-5 (expected one of" -- \
+  "$bin" search "$work/pt/best" --stage 3 --glue-tasks SST-2,SST-5 --output "$work/x"
+expect_error "GLUE scores beside masked-LM scores in one stage" 1 \
+  "search_log.jsonl: stage 3 was scored by masked-token accuracy; give another --output to score it on GLUE tasks" -- \
+  "$bin" search "$work/pt/best" --stage 3 --candidates 3 --sharing-steps 2 --glue-tasks WNLI \
+  --glue-steps 2 "${small[@]}" --output "$work/s"
 expect_error "an unknown sampler" 1 "lanas" -- \
   "$bin" search "$work/pt/best" --sampler grid --output "$work/x"
 expect_error "a bad fixed architecture" 1 "--fixed: expression 'linear1_1(gelu(x)', character 18: expected ','" -- \

@@ -13,6 +13,7 @@
 #include "slimformer/data/glue.h"
 #include "slimformer/methods/magnitude/gradual_pruning.h"
 #include "slimformer/tasks/glue_task.h"
+#include "slimformer/tasks/multi_task_glue_task.h"
 #include "slimformer/train/checkpoint.h"
 #include "slimformer/train/distillation.h"
 #include "test_helpers.h"
@@ -394,6 +395,80 @@ TEST(NonFiniteUpdates, EveryUpdateNonFiniteStopsInsteadOfSkippingForever) {
   options.output_dir = dir / "other";
   testing::expect_user_error([&] { train::run_training(task, options, {}); },
                              "--on-non-finite must be skip or stop, got sometimes");
+}
+
+// WNLI (two classes) and STS-B (a score) sharing one tiny encoder: outputs 0-1 and 2.
+std::unique_ptr<tasks::MultiTaskGlueTask> small_multi_task(int64_t num_labels = 3) {
+  auto tokenizer = std::make_shared<data::Vocab>(testing::small_vocab());
+  std::vector<tasks::TaskPart> parts;
+  for (const char* name : {"WNLI", "STS-B"}) {
+    const auto& task = data::glue_task(name);
+    auto examples = data::read_text_task(
+                        testing::data_file(std::string("glue/") + name + "/train.tsv.gz"), task)
+                        .examples;
+    examples.resize(32);
+    auto encoded = eval::encode_glue(examples, *tokenizer, 64);
+    parts.push_back({task, encoded, encoded});
+  }
+  auto config = tiny_classifier(tokenizer->size());
+  config.num_labels = num_labels;
+  models::EncoderModel model(config);
+  tasks::GlueTaskOptions options;
+  options.max_tokens = 400;
+  return std::make_unique<tasks::MultiTaskGlueTask>(model, tokenizer, model->state(),
+                                                    std::move(parts), options);
+}
+
+TEST(MultiTaskGlue, AnEpochHoldsEveryBatchOfEveryTaskOnceInAShuffledOrder) {
+  auto task = small_multi_task();
+  for (int64_t epoch : {0, 1}) {
+    std::map<size_t, std::multiset<int64_t>> seen;
+    for (const auto& batch : task->batches(epoch))
+      seen[batch.part].insert(batch.indices.begin(), batch.indices.end());
+    ASSERT_EQ(seen.size(), 2u);
+    for (const auto& [part, indices] : seen) {
+      EXPECT_EQ(indices.size(), 32u) << "part " << part;
+      EXPECT_EQ(std::set<int64_t>(indices.begin(), indices.end()).size(), 32u);
+    }
+  }
+  std::vector<size_t> order0, order1;
+  for (const auto& b : task->batches(0)) order0.push_back(b.part);
+  for (const auto& b : task->batches(1)) order1.push_back(b.part);
+  std::vector<size_t> again;
+  auto same_seed = small_multi_task();
+  for (const auto& b : same_seed->batches(0)) again.push_back(b.part);
+  EXPECT_EQ(order0, again) << "the same seed gives the same order";
+  const auto first0 = task->batches(0).front().indices;  // batches() reuses its storage
+  EXPECT_NE(first0, task->batches(1).front().indices) << "each epoch has its own order";
+}
+
+TEST(MultiTaskGlue, ABatchTrainsOnlyItsTasksOutputsAndValidationAveragesTheTasks) {
+  auto task = small_multi_task();
+  const auto& batches = task->batches(0);
+  for (size_t part : {0u, 1u}) {
+    const auto it =
+        std::find_if(batches.begin(), batches.end(), [&](const auto& b) { return b.part == part; });
+    ASSERT_NE(it, batches.end());
+    task->model().module().zero_grad();
+    task->batch_loss(0, it - batches.begin()).loss_sum.backward();
+    torch::Tensor grad = task->model().state().at("classifier.weight").grad();
+    ASSERT_TRUE(grad.defined());
+    const auto rows = grad.abs().sum(1);
+    // WNLI owns outputs 0 and 1, STS-B output 2.
+    for (int64_t row = 0; row < 3; ++row)
+      EXPECT_EQ(rows[row].item<double>() > 0, (row == 2) == (part == 1))
+          << "part " << part << ", output " << row;
+  }
+  const auto metrics = task->validate();
+  ASSERT_TRUE(metrics.count("WNLI.accuracy") && metrics.count("STS-B.pearson"));
+  EXPECT_NEAR(metrics.at("average"),
+              (metrics.at("WNLI.accuracy") + metrics.at("STS-B.pearson")) / 2, 1e-12);
+  EXPECT_EQ(task->primary_metric(), "average");
+}
+
+TEST(MultiTaskGlue, RefusesAHeadOfTheWrongSize) {
+  testing::expect_user_error([] { small_multi_task(2); },
+                             "the model has 2 outputs; the 2 tasks need 3 together");
 }
 
 }  // namespace

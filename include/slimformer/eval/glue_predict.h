@@ -28,8 +28,18 @@ struct GlueBatch {
 GlueBatch glue_batch(const EncodedGlue& data, const std::vector<int64_t>& indices, int64_t pad,
                      const torch::Device& device);
 
-// Predictions (class index, or score for regression) of a classification encoder.
+// The outputs of a classification head that belong to one task, where several tasks share the
+// head (tasks/multi_task_glue_task.h): count outputs from offset; count 0: every output.
+struct LabelSlice {
+  int64_t offset = 0, count = 0;
+};
+// logits [B, labels] narrowed to the slice's outputs.
+torch::Tensor task_logits(const torch::Tensor& logits, LabelSlice slice);
+
+// Predictions (class index within the slice, or score for regression) of a classification
+// encoder.
 std::vector<double> predict_glue(models::EncoderModelImpl& model, const EncodedGlue& data,
-                                 int64_t max_tokens, const torch::Device& device);
+                                 int64_t max_tokens, const torch::Device& device,
+                                 LabelSlice slice = {});
 
 }  // namespace slimformer::eval

@@ -8,8 +8,9 @@
 //   - stages 1 and 2: each candidate inherits the super-network's weights, is distilled for a
 //     few updates and scored by its held-out masked-token accuracy;
 //   - stage 3: the super-network of the kept expressions is trained with weight sharing (every
-//     update runs a random depth and width per layer), then candidates are scored with its
-//     weights, without training;
+//     update runs a random depth and width per layer), on masked-LM distillation and then, when
+//     tasks are given, on several GLUE tasks at once; candidates are scored with its weights,
+//     without training;
 //   - a student: an architecture distilled from the super-network for a longer budget, delivered
 //     as a checkpoint that every command loads.
 // Everything lands in one directory; the search log (search_log.jsonl) makes a stage resumable
@@ -44,6 +45,13 @@ struct SearchStageOptions {
   int64_t candidates = 24;
   int64_t candidate_steps = 60;  // distillation updates per candidate (stages 1 and 2)
   int64_t sharing_steps = 600;   // stage 3: weight-sharing updates of its super-network
+  // Stage 3, as the method's code does it: after the masked-LM weight sharing, the super-network
+  // is fine-tuned with weight sharing on these GLUE tasks at once (a slice of one classification
+  // head each) for glue_steps updates, and candidates are scored by the tasks' mean score on
+  // every tenth training example, held out. Empty: scored by held-out masked-token accuracy.
+  std::vector<std::string> glue_tasks;
+  int64_t glue_steps = 600;
+  GlueData glue;  // glue_dir and max_length of those tasks
   methods::SamplerOptions sampler;
   // Stage 2 keeps the sizes, stage 3 the expressions of this architecture; empty: the best of
   // the previous stage in the log.

@@ -17,6 +17,10 @@
 
 namespace slimformer::tasks {
 
+// Mean loss of a batch: cross entropy over the classes, or squared error when `logits` has one
+// output (regression).
+torch::Tensor glue_loss(const torch::Tensor& logits, const torch::Tensor& labels);
+
 struct GlueTaskOptions {
   int64_t max_tokens = 4096;
   int64_t seed = 1;

@@ -3,9 +3,10 @@
 // LaNAS-style learned sampler (or at random, the control) and scored after a short
 // distillation, in three progressive stages, logged so that a stage resumes where it stopped;
 // `--student` distils an architecture (the best found, or any) into a deliverable model.
+#include "slimformer/pipeline/search.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-
 
 #include "command_line.h"
 #include "commands.h"
@@ -13,7 +14,7 @@
 #include "options.h"
 #include "parallel_setup.h"
 #include "slimformer/core/error.h"
-#include "slimformer/pipeline/search.h"
+#include "slimformer/data/glue.h"
 #include "slimformer/train/trainer.h"
 #include "training_setup.h"
 
@@ -33,6 +34,14 @@ void add_search_options(CommandOptions& options) {
               "--candidate-steps");
   options.add("search.sharing_steps", 600,
               "stage 3: weight-sharing updates of its super-network", "--sharing-steps");
+  options.add("search.glue_tasks", "",
+              "stage 3: also fine-tune the weight-sharing super-network on these GLUE tasks at "
+              "once (comma-separated, e.g. SST-2,MRPC,CoLA) and score candidates by their mean "
+              "on every tenth training example, held out (empty: masked-token accuracy)",
+              "--glue-tasks");
+  options.add("search.glue_steps", 600, "stage 3: updates of the fine-tuning on --glue-tasks",
+              "--glue-steps");
+  options.add("data.glue_dir", "data/glue", "folder of the GLUE tasks' files (--glue-tasks)");
   options.add("search.warmup_steps", 600,
               "warm-up distillation updates of the super-network (0: none, the control)",
               "--supernet-warmup");
@@ -132,6 +141,19 @@ void register_search(CLI::App& app) {
     o.candidates = s.get_int_at_least("search.candidates", 1);
     o.candidate_steps = s.get_int_at_least("search.candidate_steps", 1);
     o.sharing_steps = s.get_int_at_least("search.sharing_steps", 1);
+    o.glue_tasks = get_list(s, "search.glue_tasks");
+    if (!o.glue_tasks.empty() && o.stage != 3)
+      s.fail("search.glue_tasks", "applies to stage 3 only");
+    for (const auto& task : o.glue_tasks) {
+      try {
+        data::glue_task(task);
+      } catch (const core::UserError& e) {
+        throw core::UserError(fmt::format("{}: {}", s.origin("search.glue_tasks"), e.what()));
+      }
+    }
+    o.glue_steps = s.get_int_at_least("search.glue_steps", 1);
+    o.glue.glue_dir = s.get_string("data.glue_dir");
+    o.glue.max_length = run.data.max_length;
     o.sampler.kind = s.get_choice("search.sampler", {"lanas", "random"});
     o.sampler.seed = static_cast<uint64_t>(s.get_int("search.seed"));
     o.sampler.initial_samples = s.get_int_at_least("search.initial_samples", 0);
