@@ -23,6 +23,9 @@ int configured_threads = 0;
 // may be competing with OpenBLAS's spinning ones for a core, costs more than it saves.
 constexpr int64_t kParallelWork = 200000;
 
+// Inputs of at most this many rows take the matrix-vector kernel row by row.
+constexpr int64_t kVectorRows = 2;
+
 inline int64_t column_of(int16_t c) { return static_cast<uint16_t>(c); }
 inline int64_t column_of(int32_t c) { return c; }
 
@@ -152,16 +155,26 @@ torch::Tensor product(const torch::Tensor& x2d, const CsrMatrix& weight,
                          weight.values.data_ptr<float>()};
   const float* b = bias.defined() ? bias.data_ptr<float>() : nullptr;
   const int64_t n = x2d.size(0);
-  if (n == 1) {
-    auto y = torch::empty({1, weight.rows}, x2d.options());
+  // Up to kVectorRows input rows, one matrix-vector product each: for two rows the several-row
+  // kernel's transposes and padding to eight columns cost more than they save (`bench sparse`,
+  // docs/RESULTS.md: 1.3-1.7x faster this way at 90-95%; at three rows no faster).
+  if (n <= kVectorRows) {
+    auto y = torch::empty({n, weight.rows}, x2d.options());
     const float* x = x2d.data_ptr<float>();
     float* out = y.data_ptr<float>();
-    for_row_ranges(w.offsets, weight.rows, weight.nnz(), [&](int64_t begin, int64_t end) {
+    for_row_ranges(w.offsets, weight.rows, weight.nnz() * n, [&](int64_t begin, int64_t end) {
+      for (int64_t i = 0; i < n; ++i) {
+        const float* xi = x + i * weight.cols;
+        float* yi = out + i * weight.rows;
 #if defined(__x86_64__)
-      if constexpr (std::is_same_v<Index, int16_t>)
-        if (has_avx2()) return matrix_vector_rows_avx2(w, x, b, out, begin, end);
+        if constexpr (std::is_same_v<Index, int16_t>)
+          if (has_avx2()) {
+            matrix_vector_rows_avx2(w, xi, b, yi, begin, end);
+            continue;
+          }
 #endif
-      matrix_vector_rows(w, x, b, out, begin, end);
+        matrix_vector_rows(w, xi, b, yi, begin, end);
+      }
     });
     return y;
   }
