@@ -79,6 +79,12 @@ expect_error "GLUE scores beside masked-LM scores in one stage" 1 \
   "search_log.jsonl: stage 3 was scored by masked-token accuracy; give another --output to score it on GLUE tasks" -- \
   "$bin" search "$work/pt/best" --stage 3 --candidates 3 --sharing-steps 2 --glue-tasks WNLI \
   --glue-steps 2 "${small[@]}" --output "$work/s"
+expect_error "a GLUE super-network of other tasks" 1 \
+  "supernet-stage3-glue/model was fine-tuned on the tasks [\"WNLI\",\"MRPC\"], not [\"MRPC\",\"WNLI\"]; give another --output" -- \
+  "$bin" search "$work/pt/best" --stage 3 --fixed "$fixed" --candidates 3 --sharing-steps 2 \
+  --glue-tasks MRPC,WNLI --glue-steps 2 "${small[@]}" --output "$work/s3g"
+expect_error "a GLUE task named twice" 1 "--glue-tasks must name each task once" -- \
+  "$bin" search "$work/pt/best" --stage 3 --glue-tasks sst-2,SST-2 --output "$work/x"
 expect_error "an unknown sampler" 1 "lanas" -- \
   "$bin" search "$work/pt/best" --sampler grid --output "$work/x"
 expect_error "a bad fixed architecture" 1 "--fixed: expression 'linear1_1(gelu(x)', character 18: expected ','" -- \

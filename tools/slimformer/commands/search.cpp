@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "command_line.h"
 #include "commands.h"
 #include "local_workers.h"
@@ -116,7 +118,7 @@ void register_search(CLI::App& app) {
     if (s.origin("train.max_steps") != "default")
       throw core::UserError(fmt::format(
           "{}: train.max_steps does not apply to search; its budgets are --supernet-warmup, "
-          "--candidate-steps, --sharing-steps and --student-steps",
+          "--candidate-steps, --sharing-steps, --glue-steps and --student-steps",
           s.origin("train.max_steps")));
     pipeline::SearchRun run;
     run.teacher = s.get_string("teacher");
@@ -144,12 +146,14 @@ void register_search(CLI::App& app) {
     o.glue_tasks = get_list(s, "search.glue_tasks");
     if (!o.glue_tasks.empty() && o.stage != 3)
       s.fail("search.glue_tasks", "applies to stage 3 only");
-    for (const auto& task : o.glue_tasks) {
+    for (auto& task : o.glue_tasks) {
       try {
-        data::glue_task(task);
+        task = data::glue_task(task).name;
       } catch (const core::UserError& e) {
         throw core::UserError(fmt::format("{}: {}", s.origin("search.glue_tasks"), e.what()));
       }
+      if (std::count(o.glue_tasks.begin(), o.glue_tasks.end(), task) > 1)
+        s.fail("search.glue_tasks", "must name each task once");
     }
     o.glue_steps = s.get_int_at_least("search.glue_steps", 1);
     o.glue.glue_dir = s.get_string("data.glue_dir");
