@@ -230,7 +230,9 @@ fs::path ensure_glue_supernet(const SearchRun& run, const fs::path& dir, const f
   spdlog::info("fine-tuning the weight-sharing super-network on {} GLUE tasks: {} updates",
                parts.size(), steps);
   train_multi_task_glue(model, std::move(parts), r);
-  copy_checkpoint(r.train.output_dir / "best", model_dir);
+  // The last checkpoint, as the method's code keeps it: the best is chosen on the examples that
+  // then score the candidates.
+  copy_checkpoint(r.train.output_dir / "last", model_dir);
   return model_dir;
 }
 
