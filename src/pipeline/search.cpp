@@ -194,12 +194,11 @@ constexpr int64_t kGlueHeldOutEvery = 10;
 // with weight sharing for `steps` updates. Built once; resumed when interrupted.
 fs::path ensure_glue_supernet(const SearchRun& run, const fs::path& dir, const fs::path& start,
                               const methods::Architecture& expressions, int64_t steps,
-                              const SearchStageOptions& options,
-                              std::vector<tasks::TaskPart> parts) {
+                              const SearchStageOptions& options, tasks::TaskParts parts) {
   const fs::path model_dir = dir / "model";
   std::vector<data::TextTask> task_list;
   json names = json::array();
-  for (const auto& part : parts) {
+  for (const auto& part : *parts) {
     task_list.push_back(part.task);
     names.push_back(part.task.name);
   }
@@ -228,8 +227,8 @@ fs::path ensure_glue_supernet(const SearchRun& run, const fs::path& dir, const f
     return train::LoadedModel{ckpt.model.ptr(), ckpt.tokenizer, {}, false, ckpt.record};
   });
   spdlog::info("fine-tuning the weight-sharing super-network on {} GLUE tasks: {} updates",
-               parts.size(), steps);
-  train_multi_task_glue(model, std::move(parts), r);
+               parts->size(), steps);
+  train_multi_task_glue(model, parts, r);
   // The last checkpoint, as the method's code keeps it: the best is chosen on the examples that
   // then score the candidates.
   copy_checkpoint(r.train.output_dir / "last", model_dir);
@@ -308,7 +307,7 @@ SearchOutcome run_search_stage(const SearchRun& run, const SearchStageOptions& o
         {std::make_shared<WeightSharing>(fixed, options.sampler.seed, every)}, corpus);
   }
   // Stage 3 with GLUE tasks scores candidates on their held-out examples.
-  std::vector<tasks::TaskPart> glue_parts;
+  tasks::TaskParts glue_parts;
   if (glue) {
     auto tokenizer = train::load_model(supernet, run.training.device).tokenizer;
     glue_parts = read_glue_parts(options.glue_tasks, options.glue, *tokenizer, kGlueHeldOutEvery);
@@ -335,21 +334,21 @@ SearchOutcome run_search_stage(const SearchRun& run, const SearchStageOptions& o
                  claim->architecture.to_string());
     auto model = train::load_model(supernet, run.training.device);
     train::Metrics metrics;
-    if (glue) {
+    if (options.stage == 3) {
       methods::set_active_sizes(*model.model, claim->architecture);
-      tasks::GlueTaskOptions scoring;
-      scoring.max_tokens = run.training.max_tokens;
-      scoring.device = run.training.device;
-      tasks::MultiTaskGlueTask scorer(
-          models::EncoderModel(std::dynamic_pointer_cast<models::EncoderModelImpl>(model.model)),
-          model.tokenizer, {}, glue_parts, scoring);
-      metrics = scorer.validate();
-      model = train::load_model(supernet, run.training.device);
-      methods::apply_architecture(*model.model, claim->architecture, *model.model);
-    } else if (options.stage == 3) {
-      methods::set_active_sizes(*model.model, claim->architecture);
-      auto r = distillation_run(run, teacher, dir, 1, false);
-      metrics = masked_lm_task(model, corpus, run.data, r)->validate();
+      if (glue) {
+        tasks::GlueTaskOptions scoring;
+        scoring.max_tokens = run.training.max_tokens;
+        scoring.device = run.training.device;
+        metrics = tasks::MultiTaskGlueTask(
+                      models::EncoderModel(
+                          std::dynamic_pointer_cast<models::EncoderModelImpl>(model.model)),
+                      model.tokenizer, {}, glue_parts, scoring)
+                      .validate();
+      } else {
+        auto r = distillation_run(run, teacher, dir, 1, false);
+        metrics = masked_lm_task(model, corpus, run.data, r)->validate();
+      }
       model = train::load_model(supernet, run.training.device);
       methods::apply_architecture(*model.model, claim->architecture, *model.model);
     } else {

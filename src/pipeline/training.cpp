@@ -199,9 +199,8 @@ train::TrainResult train_glue(train::LoadedModel& model, const GlueData& data,
   return run_task(finetune, recorded);
 }
 
-std::vector<tasks::TaskPart> read_glue_parts(const std::vector<std::string>& names,
-                                             const GlueData& data, const data::Tokenizer& tokenizer,
-                                             int64_t held_out_every) {
+tasks::TaskParts read_glue_parts(const std::vector<std::string>& names, const GlueData& data,
+                                 const data::Tokenizer& tokenizer, int64_t held_out_every) {
   if (names.empty()) throw core::UserError("fine-tuning on several tasks needs at least one task");
   std::vector<tasks::TaskPart> parts;
   for (const auto& name : names) {
@@ -220,11 +219,10 @@ std::vector<tasks::TaskPart> read_glue_parts(const std::vector<std::string>& nam
     parts.push_back({task, eval::encode_glue(train, tokenizer, data.max_length),
                      eval::encode_glue(held_out, tokenizer, data.max_length)});
   }
-  return parts;
+  return std::make_shared<const std::vector<tasks::TaskPart>>(std::move(parts));
 }
 
-train::TrainResult train_multi_task_glue(train::LoadedModel& model,
-                                         std::vector<tasks::TaskPart> parts,
+train::TrainResult train_multi_task_glue(train::LoadedModel& model, tasks::TaskParts parts,
                                          const TrainingRun& run) {
   refuse_teacher(run, "fine-tuning on several tasks at once");
   auto typed = require_family<models::EncoderModelImpl>(

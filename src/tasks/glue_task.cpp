@@ -9,6 +9,14 @@ torch::Tensor glue_loss(const torch::Tensor& logits, const torch::Tensor& labels
   return torch::nn::functional::cross_entropy(logits, labels.to(torch::kLong));
 }
 
+train::LossValue glue_loss_value(const torch::Tensor& logits, const eval::GlueBatch& batch,
+                                 int64_t pad) {
+  const int64_t n = batch.labels.size(0);
+  torch::Tensor loss = glue_loss(logits, batch.labels);
+  return {loss * static_cast<double>(n), loss.item<double>() * n, n,
+          batch.tokens.ne(pad).sum().item<int64_t>()};
+}
+
 GlueFinetuneTask::GlueFinetuneTask(models::EncoderModel model,
                                    std::shared_ptr<data::Tokenizer> tokenizer, core::TensorMap init,
                                    data::TextTask task, eval::EncodedGlue train,
@@ -31,14 +39,11 @@ train::LossValue GlueFinetuneTask::batch_loss(int64_t epoch, int64_t index) {
   const auto& indices = batches_.at(epoch).at(index);
   const int64_t pad = model_->config().pad_token_id;
   auto b = eval::glue_batch(train_, indices, pad, options_.device);
+  if (!options_.teacher)
+    return glue_loss_value(model_->classify(model_->encode(b.tokens, b.segments)), b, pad);
+  // The trainer normalizes by the count it is given: examples here, not tokens.
   const int64_t n = static_cast<int64_t>(indices.size());
   const int64_t tokens = b.tokens.ne(pad).sum().item<int64_t>();
-  // The trainer normalizes by the count it is given: examples here, not tokens.
-  if (!options_.teacher) {
-    torch::Tensor loss =
-        glue_loss(model_->classify(model_->encode(b.tokens, b.segments)), b.labels);
-    return {loss * static_cast<double>(n), loss.item<double>() * n, n, tokens};
-  }
   auto& teacher = *options_.teacher;
   auto student_taps = teacher.student_taps(), teacher_taps = teacher.teacher_taps();
   torch::Tensor logits = model_->classify(model_->encode(b.tokens, b.segments, &student_taps));

@@ -28,30 +28,29 @@ int64_t total_labels(const std::vector<data::TextTask>& tasks) {
 
 MultiTaskGlueTask::MultiTaskGlueTask(models::EncoderModel model,
                                      std::shared_ptr<data::Tokenizer> tokenizer,
-                                     core::TensorMap init, std::vector<TaskPart> parts,
-                                     GlueTaskOptions options)
+                                     core::TensorMap init, TaskParts parts, GlueTaskOptions options)
     : model_(std::move(model)),
       tokenizer_(std::move(tokenizer)),
       init_(std::move(init)),
       parts_(std::move(parts)),
       options_(std::move(options)) {
   std::vector<data::TextTask> tasks;
-  for (const auto& part : parts_) tasks.push_back(part.task);
+  for (const auto& part : *parts_) tasks.push_back(part.task);
   slices_ = label_slices(tasks);
   if (model_->config().num_labels != total_labels(tasks))
     throw core::UserError(fmt::format("the model has {} outputs; the {} tasks need {} together",
                                       model_->config().num_labels, tasks.size(),
                                       total_labels(tasks)));
-  for (size_t t = 0; t < parts_.size(); ++t)
-    part_batches_.push_back(
-        train::token_budget_batches(data::pair_lengths(parts_[t].train.inputs), options_.max_tokens,
-                                    options_.seed * 131 + static_cast<int64_t>(t)));
+  for (size_t t = 0; t < parts_->size(); ++t)
+    part_batches_.push_back(train::token_budget_batches(
+        data::pair_lengths((*parts_)[t].train.inputs), options_.max_tokens,
+        options_.seed * 131 + static_cast<int64_t>(t)));
 }
 
 const std::vector<MultiTaskGlueTask::TaskBatch>& MultiTaskGlueTask::batches(int64_t epoch) {
   if (epoch == batches_epoch_) return batches_;
   batches_.clear();
-  for (size_t t = 0; t < parts_.size(); ++t)
+  for (size_t t = 0; t < parts_->size(); ++t)
     for (const auto& indices : part_batches_[t].at(epoch)) batches_.push_back({t, indices});
   std::mt19937_64 rng(uint64_t(options_.seed) * 1000003u + uint64_t(epoch));
   std::shuffle(batches_.begin(), batches_.end(), rng);
@@ -61,22 +60,19 @@ const std::vector<MultiTaskGlueTask::TaskBatch>& MultiTaskGlueTask::batches(int6
 
 train::LossValue MultiTaskGlueTask::batch_loss(int64_t epoch, int64_t index) {
   const auto& batch = batches(epoch).at(index);
-  const auto& part = parts_[batch.part];
+  const auto& part = (*parts_)[batch.part];
   const int64_t pad = model_->config().pad_token_id;
   auto b = eval::glue_batch(part.train, batch.indices, pad, options_.device);
-  const int64_t n = static_cast<int64_t>(batch.indices.size());
-  const int64_t tokens = b.tokens.ne(pad).sum().item<int64_t>();
-  torch::Tensor logits = eval::task_logits(model_->classify(model_->encode(b.tokens, b.segments)),
-                                           slices_[batch.part]);
-  torch::Tensor loss = glue_loss(logits, b.labels);
-  return {loss * static_cast<double>(n), loss.item<double>() * n, n, tokens};
+  return glue_loss_value(eval::task_logits(model_->classify(model_->encode(b.tokens, b.segments)),
+                                           slices_[batch.part]),
+                         b, pad);
 }
 
 train::Metrics MultiTaskGlueTask::validate() {
   train::Metrics metrics;
   double sum = 0;
-  for (size_t t = 0; t < parts_.size(); ++t) {
-    const auto& part = parts_[t];
+  for (size_t t = 0; t < parts_->size(); ++t) {
+    const auto& part = (*parts_)[t];
     auto score = eval::glue_score(
         part.task,
         eval::predict_glue(*model_, part.dev, options_.max_tokens, options_.device, slices_[t]),
@@ -85,7 +81,7 @@ train::Metrics MultiTaskGlueTask::validate() {
       metrics[fmt::format("{}.{}", part.task.name, name)] = value;
     sum += score.metrics.at(score.primary);
   }
-  metrics["average"] = sum / double(parts_.size());
+  metrics["average"] = sum / double(parts_->size());
   return metrics;
 }
 
@@ -93,8 +89,8 @@ void MultiTaskGlueTask::write_model(const std::filesystem::path& dir,
                                     const nlohmann::json& record) {
   nlohmann::json with_tasks = record;
   auto& tasks = with_tasks["tasks"] = nlohmann::json::array();
-  for (size_t t = 0; t < parts_.size(); ++t)
-    tasks.push_back({{"task", parts_[t].task.to_json()},
+  for (size_t t = 0; t < parts_->size(); ++t)
+    tasks.push_back({{"task", (*parts_)[t].task.to_json()},
                      {"offset", slices_[t].offset},
                      {"count", slices_[t].count}});
   train::write_model_files(dir, *model_, init_, *tokenizer_, with_tasks);

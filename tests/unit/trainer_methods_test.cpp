@@ -415,8 +415,9 @@ std::unique_ptr<tasks::MultiTaskGlueTask> small_multi_task(int64_t num_labels = 
   models::EncoderModel model(config);
   tasks::GlueTaskOptions options;
   options.max_tokens = 400;
-  return std::make_unique<tasks::MultiTaskGlueTask>(model, tokenizer, model->state(),
-                                                    std::move(parts), options);
+  return std::make_unique<tasks::MultiTaskGlueTask>(
+      model, tokenizer, model->state(),
+      std::make_shared<const std::vector<tasks::TaskPart>>(std::move(parts)), options);
 }
 
 TEST(MultiTaskGlue, AnEpochHoldsEveryBatchOfEveryTaskOnceInAShuffledOrder) {

@@ -19,6 +19,7 @@
 namespace slimformer::tasks {
 class MaskedLMTask;  // tasks/masked_lm_task.h, which callers of masked_lm_task include
 struct TaskPart;     // tasks/multi_task_glue_task.h, likewise for read_glue_parts
+using TaskParts = std::shared_ptr<const std::vector<TaskPart>>;
 }
 
 namespace slimformer::pipeline {
@@ -109,13 +110,11 @@ train::TrainResult train_squad(train::LoadedModel& model, const SquadRunOptions&
 // GLUE tasks for fine-tuning on several at once (tasks/multi_task_glue_task.h): each task's
 // training file under data.glue_dir, encoded to data.max_length, every `held_out_every`-th example
 // held out as the part's scoring set (the dev files stay untouched for final tables).
-std::vector<tasks::TaskPart> read_glue_parts(const std::vector<std::string>& names,
-                                             const GlueData& data, const data::Tokenizer& tokenizer,
-                                             int64_t held_out_every);
+tasks::TaskParts read_glue_parts(const std::vector<std::string>& names, const GlueData& data,
+                                 const data::Tokenizer& tokenizer, int64_t held_out_every);
 // Fine-tunes an encoder whose classification head has total_labels(tasks) outputs on all `parts`
 // at once. The checkpoints record each task's slice of the head.
-train::TrainResult train_multi_task_glue(train::LoadedModel& model,
-                                         std::vector<tasks::TaskPart> parts,
+train::TrainResult train_multi_task_glue(train::LoadedModel& model, tasks::TaskParts parts,
                                          const TrainingRun& run);
 // The masked-LM task of an encoder with an mlm head over the lines of `corpus` (sentence pairs
 // from run.train.seed, the last data.valid_pairs held out), distilling from run.teacher if set.

@@ -20,6 +20,10 @@ namespace slimformer::tasks {
 // Mean loss of a batch: cross entropy over the classes, or squared error when `logits` has one
 // output (regression).
 torch::Tensor glue_loss(const torch::Tensor& logits, const torch::Tensor& labels);
+// The trainer's value of a batch without a teacher: its task loss summed over the examples
+// (the trainer normalizes by examples), and the tokens read.
+train::LossValue glue_loss_value(const torch::Tensor& logits, const eval::GlueBatch& batch,
+                                 int64_t pad);
 
 struct GlueTaskOptions {
   int64_t max_tokens = 4096;

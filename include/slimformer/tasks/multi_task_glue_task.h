@@ -19,6 +19,9 @@ struct TaskPart {
   eval::EncodedGlue train, dev;
 };
 
+// Tasks' data shared by a training run and the scorers that follow it, never copied.
+using TaskParts = std::shared_ptr<const std::vector<TaskPart>>;
+
 // The head's slice of each task, in order, and the outputs they need together.
 std::vector<eval::LabelSlice> label_slices(const std::vector<data::TextTask>& tasks);
 int64_t total_labels(const std::vector<data::TextTask>& tasks);
@@ -28,7 +31,7 @@ class MultiTaskGlueTask : public train::TrainingTask {
   // The model's classification head must have total_labels(tasks) outputs. options.teacher is
   // not used: a teacher would need a head of each task.
   MultiTaskGlueTask(models::EncoderModel model, std::shared_ptr<data::Tokenizer> tokenizer,
-                    core::TensorMap init, std::vector<TaskPart> parts, GlueTaskOptions options);
+                    core::TensorMap init, TaskParts parts, GlueTaskOptions options);
 
   models::ModelTree& model() override { return *model_; }
   int64_t num_batches(int64_t epoch) override { return batches(epoch).size(); }
@@ -50,7 +53,7 @@ class MultiTaskGlueTask : public train::TrainingTask {
   models::EncoderModel model_;
   std::shared_ptr<data::Tokenizer> tokenizer_;
   core::TensorMap init_;
-  std::vector<TaskPart> parts_;
+  TaskParts parts_;
   std::vector<eval::LabelSlice> slices_;
   GlueTaskOptions options_;
   std::vector<train::EpochBatches> part_batches_;
