@@ -403,7 +403,7 @@ def search_stage(teacher: PathLike, out: PathLike, text: Sequence[PathLike], *, 
                  run: Mapping[str, Any] | None = None, training: Mapping[str, Any] | None = None,
                  **stage_options: Any) -> dict:
     """One stage of the EfficientBERT FFN search (SearchStageOptions: candidates,
-    candidate_steps, sharing_steps, sampler, fixed; stage 3 also glue_tasks, glue_steps, glue);
+    candidate_steps, sharing_steps, sampler, fixed; stage 3 also glue_tasks, glue_steps, glue_dir);
     `run` sets SearchRun fields (warmup_steps, budget_ratio, data, ...). Resumes from the search
     log in `out`."""
     o = options("SearchStageOptions", stage_options, stage=stage)

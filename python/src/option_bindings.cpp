@@ -259,7 +259,7 @@ void bind_method_options(py::module_& m) {
       .def_readwrite("sharing_steps", &SearchStageOptions::sharing_steps)
       .def_readwrite("glue_tasks", &SearchStageOptions::glue_tasks)
       .def_readwrite("glue_steps", &SearchStageOptions::glue_steps)
-      .def_readwrite("glue", &SearchStageOptions::glue)
+      .def_readwrite("glue_dir", &SearchStageOptions::glue_dir)
       .def_readwrite("sampler", &SearchStageOptions::sampler)
       .def_readwrite("fixed", &SearchStageOptions::fixed);
 }

@@ -1,6 +1,7 @@
 #include "slimformer/kernels/sparse_matmul.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -18,10 +19,18 @@ namespace slimformer::kernels {
 namespace {
 
 int configured_threads = 0;
+std::atomic<int> chosen_mode{-1};  // set_sparse_kernels_mode's choice; -1: the environment's
 
 // Below this many multiply-adds a product runs on the calling thread: waking another thread, which
 // may be competing with OpenBLAS's spinning ones for a core, costs more than it saves.
 constexpr int64_t kParallelWork = 200000;
+
+// SLIMFORMER_SPARSE_KERNELS=always: from this zero fraction on, where a compressed row costs no
+// more bytes than a dense one.
+constexpr double kAlwaysFrom = 0.5;
+
+// A matrix pruned to 90% keeps a whole number of weights: 256x256 has 58,982 zeros, 89.9997%.
+constexpr double kRounding = 1e-3;
 
 // Inputs of at most this many rows take the matrix-vector kernel row by row.
 constexpr int64_t kVectorRows = 2;
@@ -228,25 +237,63 @@ double CsrMatrix::sparsity() const {
   return total > 0 ? 1.0 - static_cast<double>(nnz()) / total : 0.0;
 }
 
-// From `slimformer bench sparse --threads 1` (docs/RESULTS.md), the worst of weights in and out
-// of cache over the FFN shapes 3072x768 and 1024x256: at one row a small matrix in cache loses
-// below 90%; from 8 to 128 rows, 70% wins at every shape; at 512 rows 70% only breaks even. In
-// whole-model decoding (bench/sparse_decode.sh) a 70% model was slower batched (small 256x256
-// matrices, the per-call transposes), so several rows need 80%. Past 256 rows the FFN shapes
-// 1024x256 and 256x1024 win only from 95% up to 512 rows and lose beyond (0.45-0.96x at 1,024
-// and 4,096 rows, even at 95%: OpenBLAS's best case), so more than 512 rows stay dense.
-bool sparse_pays(double sparsity, int64_t rows) {
-  // SLIMFORMER_SPARSE_KERNELS=0 switches them off: the same weights through the dense product, for
-  // benchmarks that compare the two (bench/sparse_decode.sh).
-  static const bool enabled = [] {
-    const char* value = std::getenv("SLIMFORMER_SPARSE_KERNELS");
-    return !(value && std::string(value) == "0");
-  }();
-  return enabled && rows <= 512 &&
-         sparsity >= (rows <= 1 ? 0.9 : rows <= 256 ? lowest_crossover() : 0.95);
+SparseKernels parse_sparse_kernels(const std::string& text) {
+  if (text == "0") return SparseKernels::off;
+  if (text == "1" || text == "auto") return SparseKernels::automatic;
+  if (text == "always") return SparseKernels::always;
+  throw std::invalid_argument("must be 0, auto (or 1) or always, not '" + text + "'");
 }
 
-double lowest_crossover() { return 0.8; }
+std::string sparse_kernels_name(SparseKernels mode) {
+  switch (mode) {
+    case SparseKernels::off:
+      return "0";
+    case SparseKernels::always:
+      return "always";
+    case SparseKernels::automatic:
+      break;
+  }
+  return "auto";
+}
+
+SparseKernels sparse_kernels_mode() {
+  const int chosen = chosen_mode.load(std::memory_order_relaxed);
+  if (chosen >= 0) return static_cast<SparseKernels>(chosen);
+  static const SparseKernels from_environment = [] {
+    const char* value = std::getenv("SLIMFORMER_SPARSE_KERNELS");
+    try {
+      return parse_sparse_kernels(value ? value : "auto");
+    } catch (const std::invalid_argument& error) {
+      throw std::invalid_argument(std::string("SLIMFORMER_SPARSE_KERNELS ") + error.what());
+    }
+  }();
+  return from_environment;
+}
+
+void set_sparse_kernels_mode(SparseKernels mode) {
+  chosen_mode.store(static_cast<int>(mode), std::memory_order_relaxed);
+}
+
+// Settled by whole models, not by one matrix (docs/RESULTS.md, "Which products take the kernel"):
+// the translation model decoding (bench/sparse_decode.sh, greedy and beam 4), the encoder's
+// forward (bench forward) and stories260K generating, each pruned to 80% and 90% and run under
+// 0, auto and always. A matrix alone in cache (bench sparse, warm) loses at one row below 90%,
+// but inside a model, where the other weights evict it, 80% gained 1.09-1.34x at 1-4 rows. At 16
+// rows (a short encoder input) 80% lost (0.77x) and 90% broke even; at 128 rows 90% gained
+// 1.17x. Past 256 rows the FFN shapes win only from 95% up to 512 rows and lose beyond
+// (0.45-0.96x at 1,024 and 4,096 rows, even at 95%: OpenBLAS's best case).
+bool sparse_pays(double sparsity, int64_t rows) {
+  switch (sparse_kernels_mode()) {
+    case SparseKernels::off:
+      return false;
+    case SparseKernels::always:
+      return sparsity >= kAlwaysFrom - kRounding;
+    case SparseKernels::automatic:
+      break;
+  }
+  const double needed = rows <= 8 ? 0.8 : rows <= 256 ? 0.9 : 0.95;
+  return rows <= 512 && sparsity >= needed - kRounding;
+}
 
 void set_sparse_threads(int threads) { configured_threads = threads; }
 

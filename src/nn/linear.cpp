@@ -51,10 +51,6 @@ void WeightProduct::inspect(const torch::Tensor& weight) {
   version_ = version;
   sparse_.reset();
   sparsity_ = weight.numel() ? weight.eq(0).sum().item<double>() / double(weight.numel()) : 0.0;
-  if (sparsity_ >= kernels::lowest_crossover()) {
-    c10::InferenceMode ordinary(/*enabled=*/false);  // kept across calls: ordinary tensors
-    sparse_ = std::make_shared<const kernels::CsrMatrix>(kernels::CsrMatrix::from_dense(weight));
-  }
 }
 
 torch::Tensor WeightProduct::forward(const torch::Tensor& x, const torch::Tensor& weight,
@@ -63,8 +59,13 @@ torch::Tensor WeightProduct::forward(const torch::Tensor& x, const torch::Tensor
       weight.scalar_type() != torch::kFloat32 || x.scalar_type() != torch::kFloat32)
     return dense_linear(x, weight, bias);
   inspect(weight);
-  if (sparse_ && kernels::sparse_pays(sparsity_, x.numel() / std::max<int64_t>(x.size(-1), 1)))
+  if (kernels::sparse_pays(sparsity_, x.numel() / std::max<int64_t>(x.size(-1), 1))) {
+    if (!sparse_) {                                    // built on the first product that takes it
+      c10::InferenceMode ordinary(/*enabled=*/false);  // kept across calls: ordinary tensors
+      sparse_ = std::make_shared<const kernels::CsrMatrix>(kernels::CsrMatrix::from_dense(weight));
+    }
     return kernels::sparse_linear(x, *sparse_, bias);
+  }
   return dense_linear(x, weight, bias);
 }
 

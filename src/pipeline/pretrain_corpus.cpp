@@ -9,6 +9,7 @@
 #include "slimformer/data/glue.h"
 #include "slimformer/data/text_file.h"
 #include "slimformer/pipeline/squad_split.h"
+#include "slimformer/tasks/masked_lm_task.h"
 
 namespace slimformer::pipeline {
 
@@ -60,6 +61,15 @@ std::vector<std::string> read_pretrain_corpus(const std::vector<std::string>& pa
                  std::make_move_iterator(more.end()));
   }
   return lines;
+}
+
+std::vector<data::SegmentPair> masked_lm_pairs(const data::Tokenizer& tokenizer,
+                                               const std::vector<std::string>& corpus,
+                                               int64_t max_length, uint64_t seed) {
+  std::vector<std::vector<int64_t>> lines;
+  for (const auto& line : corpus) lines.push_back(tokenizer.encode(line));
+  return data::make_segment_pairs(lines, max_length, tasks::MaskedLMTask::special_ids(tokenizer),
+                                  seed);
 }
 
 }  // namespace slimformer::pipeline

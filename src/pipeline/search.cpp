@@ -8,6 +8,7 @@
 
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
+#include "slimformer/data/tokenizer.h"
 #include "slimformer/methods/search/search_log.h"
 #include "slimformer/methods/search/supernet.h"
 #include "slimformer/models/encoder.h"
@@ -309,8 +310,11 @@ SearchOutcome run_search_stage(const SearchRun& run, const SearchStageOptions& o
   // Stage 3 with GLUE tasks scores candidates on their held-out examples.
   tasks::TaskParts glue_parts;
   if (glue) {
-    auto tokenizer = train::load_model(supernet, run.training.device).tokenizer;
-    glue_parts = read_glue_parts(options.glue_tasks, options.glue, *tokenizer, kGlueHeldOutEvery);
+    auto tokenizer = data::load_checkpoint_tokenizer(supernet);
+    GlueData files;
+    files.glue_dir = options.glue_dir;
+    files.max_length = run.data.max_length;
+    glue_parts = read_glue_parts(options.glue_tasks, files, *tokenizer, kGlueHeldOutEvery);
     supernet = ensure_glue_supernet(run, run.out / "supernet-stage3-glue", supernet, fixed,
                                     options.glue_steps, options, glue_parts);
   }

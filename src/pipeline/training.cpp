@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "slimformer/core/error.h"
 #include "slimformer/core/files.h"
 #include "slimformer/data/glue.h"
@@ -13,6 +15,7 @@
 #include "slimformer/methods/magnitude/gradual_pruning.h"
 #include "slimformer/methods/magnitude/magnitude_pruning.h"
 #include "slimformer/pipeline/evaluation.h"
+#include "slimformer/pipeline/pretrain_corpus.h"
 #include "slimformer/tasks/glue_task.h"
 #include "slimformer/tasks/language_model_task.h"
 #include "slimformer/tasks/masked_lm_task.h"
@@ -202,10 +205,20 @@ train::TrainResult train_glue(train::LoadedModel& model, const GlueData& data,
 tasks::TaskParts read_glue_parts(const std::vector<std::string>& names, const GlueData& data,
                                  const data::Tokenizer& tokenizer, int64_t held_out_every) {
   if (names.empty()) throw core::UserError("fine-tuning on several tasks needs at least one task");
-  std::vector<tasks::TaskPart> parts;
+  std::vector<std::string> files;
   for (const auto& name : names) {
     const auto& task = data::glue_task(name);
     const auto file = data::glue_file(data.glue_dir, task, "train");
+    // MNLI and MNLI-MM differ only in their dev sets: two heads would learn one training file.
+    if (std::find(files.begin(), files.end(), file) != files.end())
+      throw core::UserError(fmt::format(
+          "{} trains on {}, as another of the tasks does; name the task once", task.name, file));
+    files.push_back(file);
+  }
+  std::vector<tasks::TaskPart> parts;
+  for (size_t t = 0; t < names.size(); ++t) {
+    const auto& task = data::glue_task(names[t]);
+    const auto& file = files[t];
     std::vector<data::TextExample> train, held_out;
     auto examples = read_examples(file, task, data.skip_malformed);
     for (size_t i = 0; i < examples.size(); ++i)
@@ -270,10 +283,7 @@ std::unique_ptr<tasks::MaskedLMTask> masked_lm_task(train::LoadedModel& model,
   if (data.max_length > typed->config().max_position_embeddings)
     throw core::UserError(fmt::format("--max-length {} exceeds the model's {} positions",
                                       data.max_length, typed->config().max_position_embeddings));
-  std::vector<std::vector<int64_t>> lines;
-  for (const auto& line : corpus) lines.push_back(model.tokenizer->encode(line));
-  const auto special = tasks::MaskedLMTask::special_ids(*model.tokenizer);
-  auto pairs = data::make_segment_pairs(lines, data.max_length, special, uint64_t(run.train.seed));
+  auto pairs = masked_lm_pairs(*model.tokenizer, corpus, data.max_length, run.train.seed);
   if (static_cast<int64_t>(pairs.size()) <= data.valid_pairs)
     throw core::UserError(
         fmt::format("--valid-pairs {} must be below the {} sentence pairs of the text",

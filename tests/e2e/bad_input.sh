@@ -64,6 +64,11 @@ row "importance with an unknown score" "error: --scores must name contribution a
 row "prune-modules of a sublayer not there" "error: no sublayer decoder.layers.9.ffn in this model" -- prune-modules "$M" --paths decoder.layers.9.ffn --output "$W/o7"
 row "rewind of a malformed path" "error: no sublayer x.y in this model" -- rewind "$M" --paths x.y --output "$W/o8"
 row "sparsity out of range" "error: --sparsity must be in [0, 1), got 1.5" -- sparsify "$M" --sparsity 1.5 --output "$W/o9"
+SLIMFORMER_SPARSE_KERNELS=sometimes row "an unknown sparse-kernel setting in the environment" \
+  "error: SLIMFORMER_SPARSE_KERNELS must be 0, auto (or 1) or always, not 'sometimes'" -- \
+  bench forward --models "$E" --settings 1x8 --rounds 1 --steps 1
+row "an unknown --sparse-kernels" "error: --sparse-kernels must be 0, auto (or 1) or always, not 'never'" -- \
+  bench forward --models "$E" --settings 1x8 --rounds 1 --steps 1 --sparse-kernels auto,never
 row "linearize an encoder" "error: an encoder-only model has no decoder to run as an RNN" -- linearize "$E" --output "$W/o10"
 row "decompose a translation model" "error: decompose needs an encoder with a pair input" -- decompose "$M" --k 1 --output "$W/o11"
 row "cache with a masked-LM encoder" "error: answering questions needs a span-QA encoder" -- cache "$E" --passages "$W/none.tsv" --output "$W/o12"
@@ -76,7 +81,7 @@ row "chart without its axis" "--x is required" -- chart "$W/none.json"
 row "doctor with no matrix" "--size: Value 0 not in range 1 to 16384" -- doctor --size 0
 row "a negative learning rate" "error: --lr must be in [1e-12, 10], got -1.0" -- train --lr -1 --output "$W/o16"
 row "an unknown GLUE task" "error: unknown GLUE task MNLI-X" -- finetune "$E" --glue MNLI-X --output "$W/o17"
-row "--text on an encoder" "error: --text applies to language models" -- evaluate "$E" --text "$W/x.txt"
+row "--text on a translation model" "error: --text applies to language models and masked-LM encoders" -- evaluate "$M" --text "$W/x.txt"
 row "--on-non-finite of neither kind" "error: --on-non-finite must be one of" -- train --on-non-finite sometimes --output "$W/o18"
 row "a recipe key no command has" "error: " -- sparsify "$M" --config "$W/bad.yaml"
 row "a device that is not there" "error: --device" -- info "$M" --device tpu

@@ -135,10 +135,23 @@ expect_error "a user's task without labels" 1 "task.labels must list at least tw
 check "evaluate scores a fine-tuned encoder on the task it records" \
   grep -q "^WNLI [0-9.]*  (data/glue/WNLI/dev.tsv.gz, 71 examples)" "$work/eval-recorded.txt"
 expect_error "an option of another family is refused" 1 \
-  "--text applies to language models; $work/ft/best is a classification encoder" -- \
+  "--text applies to language models and masked-LM encoders; $work/ft/best is a classification encoder" -- \
   "$bin" evaluate "$work/ft/best" --text "$work/text.txt"
-expect_error "a masked-LM encoder is scored once fine-tuned" 1 "is a masked-LM encoder" -- \
-  "$bin" evaluate "$work/pt/best"
+"$bin" evaluate "$work/pt/best" >"$work/eval-mlm.txt" 2>&1
+check "evaluate scores a masked-LM encoder on its held-out pre-training pairs as its validation did" \
+  python3 -c 'import json, re, sys
+r = json.load(open(sys.argv[1]))["metrics"]
+m = re.search(r"^masked LM: accuracy ([0-9.]+) loss ([0-9.]+)  \(the held-out pairs of its "
+              r"pre-training text, 20 sentence pairs\)$", open(sys.argv[2]).read(), re.M)
+sys.exit(not (m and abs(float(m[1]) - r["accuracy"]) < 1e-4 and abs(float(m[2]) - r["loss"]) < 1e-3))' \
+  "$work/pt/best/slimformer.json" "$work/eval-mlm.txt"
+"$bin" sparsify "$work/pt/best" --sparsity 0.5 --repeats 1 --output "$work/sp-mlm" >"$work/sp-mlm.txt" 2>&1
+check "sparsify scores a masked-LM encoder by masked-token accuracy and loss" \
+  grep -q "^magnitude 50% .* 0\.[0-9]* *[0-9.]* *[0-9.]* .*x$" "$work/sp-mlm.txt"
+"$bin" evaluate "$work/pt/best" --text "$work/text.txt" >"$work/eval-mlm-text.txt" 2>&1
+check "evaluate scores a masked-LM encoder on the sentence pairs of --text" \
+  grep -q "^masked LM: accuracy [0-9.]* loss [0-9.]*  ($work/text.txt, [0-9]* sentence pairs)" \
+  "$work/eval-mlm-text.txt"
 cp "$work/bad.tsv" "$work/corpus.tsv"
 expect_error "pretrain .tsv outside a GLUE task folder" 1 \
   "corpus.tsv: a .tsv pre-training file must sit in its GLUE task's folder" -- \

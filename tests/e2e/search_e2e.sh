@@ -83,6 +83,11 @@ expect_error "a GLUE super-network of other tasks" 1 \
   "supernet-stage3-glue/model was fine-tuned on the tasks [\"WNLI\",\"MRPC\"], not [\"MRPC\",\"WNLI\"]; give another --output" -- \
   "$bin" search "$work/pt/best" --stage 3 --fixed "$fixed" --candidates 3 --sharing-steps 2 \
   --glue-tasks MRPC,WNLI --glue-steps 2 "${small[@]}" --output "$work/s3g"
+mkdir -p "$work/mnli/MNLI" && printf 'sentence1\tsentence2\tgold_label\n' >"$work/mnli/MNLI/train.tsv"
+expect_error "two GLUE tasks of one training file" 1 \
+  "MNLI-MM trains on $work/mnli/MNLI/train.tsv, as another of the tasks does; name the task once" -- \
+  "$bin" search "$work/pt/best" --stage 3 --fixed "$fixed" --candidates 3 --sharing-steps 2 \
+  --glue-tasks MNLI,MNLI-MM --glue-dir "$work/mnli" --glue-steps 2 "${small[@]}" --output "$work/s3g"
 expect_error "a GLUE task named twice" 1 "--glue-tasks must name each task once" -- \
   "$bin" search "$work/pt/best" --stage 3 --glue-tasks sst-2,SST-2 --output "$work/x"
 expect_error "an unknown sampler" 1 "lanas" -- \

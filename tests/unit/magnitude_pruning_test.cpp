@@ -1,10 +1,12 @@
 // Magnitude weight pruning: which weights the thresholds pick, sparse storage in checkpoints,
 // physical removal of dead neurons, and the sparse path of the linear layer.
+#include "slimformer/methods/magnitude/magnitude_pruning.h"
+
 #include <gtest/gtest.h>
 
+#include "slimformer/kernels/sparse_matmul.h"
 #include "slimformer/kernels/sparse_storage.h"
 #include "slimformer/methods/magnitude/dead_neurons.h"
-#include "slimformer/methods/magnitude/magnitude_pruning.h"
 #include "slimformer/nn/feed_forward.h"
 #include "slimformer/train/checkpoint.h"
 #include "test_helpers.h"
@@ -155,12 +157,19 @@ TEST(MagnitudePruning, TheLinearLayerUsesTheSparseKernelWithoutChangingResults) 
     layer->weight.mul_((torch::rand({128, 96}) > 0.9).to(torch::kFloat32));
     layer->bias.uniform_(-1, 1);
   }
-  for (int64_t rows : {1, 5, 40}) {
-    auto x = torch::randn({rows, 96});
-    auto expected = torch::linear(x, layer->weight, layer->bias);
-    c10::InferenceMode inference;
-    EXPECT_TRUE(torch::allclose(layer->forward(x), expected, 1e-5, 1e-5)) << rows;
+  // Every choice of products (the switch, and both extremes) gives the dense product's result.
+  for (auto mode : {kernels::SparseKernels::automatic, kernels::SparseKernels::always,
+                    kernels::SparseKernels::off}) {
+    kernels::set_sparse_kernels_mode(mode);
+    for (int64_t rows : {1, 5, 40, 600}) {
+      auto x = torch::randn({rows, 96});
+      auto expected = torch::linear(x, layer->weight, layer->bias);
+      c10::InferenceMode inference;
+      EXPECT_TRUE(torch::allclose(layer->forward(x), expected, 1e-5, 1e-5))
+          << rows << " rows, " << kernels::sparse_kernels_name(mode);
+    }
   }
+  kernels::set_sparse_kernels_mode(kernels::SparseKernels::automatic);
   // A weight changed in place is seen at once.
   {
     torch::NoGradGuard no_grad;

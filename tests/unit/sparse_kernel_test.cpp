@@ -77,5 +77,27 @@ TEST(SparseKernel, GivesTheSameResultOnOneThreadAndOnSeveral) {
   EXPECT_TRUE(torch::equal(one, two));  // each row is summed by one thread, in one order
 }
 
+TEST(SparseKernel, TheSettingChoosesWhichProductsTakeIt) {
+  using kernels::SparseKernels;
+  EXPECT_EQ(kernels::parse_sparse_kernels("0"), SparseKernels::off);
+  EXPECT_EQ(kernels::parse_sparse_kernels("1"), SparseKernels::automatic);
+  EXPECT_EQ(kernels::parse_sparse_kernels("auto"), SparseKernels::automatic);
+  EXPECT_EQ(kernels::parse_sparse_kernels("always"), SparseKernels::always);
+  EXPECT_THROW(kernels::parse_sparse_kernels("sometimes"), std::invalid_argument);
+  for (auto mode : {SparseKernels::off, SparseKernels::automatic, SparseKernels::always})
+    EXPECT_EQ(kernels::parse_sparse_kernels(kernels::sparse_kernels_name(mode)), mode);
+  kernels::set_sparse_kernels_mode(SparseKernels::off);
+  EXPECT_FALSE(kernels::sparse_pays(0.99, 1));
+  kernels::set_sparse_kernels_mode(SparseKernels::always);
+  EXPECT_TRUE(kernels::sparse_pays(0.6, 4096));
+  EXPECT_FALSE(kernels::sparse_pays(0.4, 1));  // a compressed row would be larger than a dense one
+  kernels::set_sparse_kernels_mode(SparseKernels::automatic);
+  EXPECT_TRUE(kernels::sparse_pays(0.8, 1));
+  EXPECT_TRUE(kernels::sparse_pays(58982.0 / 65536.0, 16));  // 256x256 pruned to 90%
+  EXPECT_FALSE(kernels::sparse_pays(0.75, 1));
+  EXPECT_FALSE(kernels::sparse_pays(0.85, 16));
+  EXPECT_FALSE(kernels::sparse_pays(0.99, 4096));  // OpenBLAS's best case
+}
+
 }  // namespace
 }  // namespace slimformer

@@ -14,7 +14,9 @@ void add_importance_options(CommandOptions& options) {
   options.add("data.src", "",
               "translation: source side of the evaluation set (default: Multi30k validation)");
   options.add("data.ref", "", "translation: reference side of the evaluation set");
-  options.add("data.text", "", "language models: running text, scored by perplexity");
+  options.add("data.text", "",
+              "language models: running text, scored by perplexity; masked-LM encoders: text "
+              "whose sentence pairs are scored (default: the held-out pairs of its pre-training)");
   options.add("data.glue", "",
               "classification encoders: GLUE task (default: the task the model was fine-tuned on)");
   options.add("data.glue_file", "", "classification encoders: labelled TSV (default: its dev set)");
@@ -22,10 +24,11 @@ void add_importance_options(CommandOptions& options) {
               "span encoders: SQuAD v1.1 file whose held-out articles are scored (default: the "
               "file the model was fine-tuned with)");
   options.add("data.samples", 500, "evaluate on the first N pairs, lines or examples (0: all)");
-  options.add("importance.metric", "",
-              "bleu, chrf, loss or ppl (translation); ppl or loss (language models); accuracy, "
-              "f1, mcc, pearson (GLUE); f1 or exact_match (SQuAD); empty: bleu, ppl, the task's "
-              "own, f1");
+  options.add(
+      "importance.metric", "",
+      "bleu, chrf, loss or ppl (translation); ppl or loss (language models); accuracy, "
+      "f1, mcc, pearson (GLUE); f1 or exact_match (SQuAD); accuracy, loss or ppl (masked-LM "
+      "encoders); empty: bleu, ppl, the task's own, f1, accuracy");
   options.add("importance.scores", "contribution,criticality",
               "which scores: contribution, criticality or both");
   options.add("importance.threshold", -1.0,

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "slimformer/core/error.h"
 #include "slimformer/core/runtime.h"
 #include "slimformer/core/text_list.h"
 #include "slimformer/kernels/sparse_matmul.h"
@@ -228,6 +229,11 @@ void CommonOptions::add_to(CLI::App* app) {
 void CommonOptions::apply() const {
   core::configure_threads(threads);
   kernels::set_sparse_threads(threads);
+  try {
+    kernels::sparse_kernels_mode();  // a bad SLIMFORMER_SPARSE_KERNELS fails here, not mid-run
+  } catch (const std::invalid_argument& error) {
+    throw core::UserError(error.what());
+  }
 }
 
 }  // namespace slimformer::tools

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <string>
 
 namespace slimformer::kernels {
 
@@ -25,11 +26,22 @@ struct CsrMatrix {
   bool narrow_columns() const { return columns.scalar_type() == torch::kInt16; }
 };
 
+// Which products take the sparse kernel, from SLIMFORMER_SPARSE_KERNELS in the environment
+// (read once) unless set_sparse_kernels_mode chose: "0" none (the same weights through the dense
+// product), "auto" or "1" (the default) those where the measured switch below expects a gain,
+// "always" every matrix with at least half its weights zero, whatever the batch. Benchmarks run one
+// model under all three to measure what the switch chooses against both extremes
+// (bench/sparse_decode.sh). Another value throws.
+enum class SparseKernels { off, automatic, always };
+SparseKernels sparse_kernels_mode();
+void set_sparse_kernels_mode(SparseKernels mode);
+// "0", "auto", "1" or "always"; std::invalid_argument for anything else.
+SparseKernels parse_sparse_kernels(const std::string& text);
+std::string sparse_kernels_name(SparseKernels mode);  // "0", "auto" or "always"
+
 // Whether the sparse product beats the dense one (OpenBLAS) for a matrix with this zero fraction
 // and an input of `rows` rows: the crossovers `slimformer bench sparse` measured (docs/RESULTS.md).
 bool sparse_pays(double sparsity, int64_t rows);
-// The zero fraction below which the sparse product never pays, whatever the batch.
-double lowest_crossover();
 
 // Threads the sparse products use (OpenMP); 0 or less: every hardware thread.
 void set_sparse_threads(int threads);

@@ -1,9 +1,14 @@
 // The text masked-LM pre-training reads: plain text, and the unlabelled text of the GLUE and SQuAD
-// files the fine-tuning commands read, so one corpus can hold all of the bundled English.
+// files the fine-tuning commands read, so one corpus can hold all of the bundled English; and the
+// sentence pairs made of it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
+
+#include "slimformer/data/masked_lm.h"
+#include "slimformer/data/tokenizer.h"
 
 namespace slimformer::pipeline {
 
@@ -14,5 +19,11 @@ namespace slimformer::pipeline {
 //   finetune --squad uses by default, so no validation or held-out passage is pre-trained on;
 // - anything else: plain text (or gzip), one line each.
 std::vector<std::string> read_pretrain_corpus(const std::vector<std::string>& paths);
+
+// The sentence pairs masked-LM training and evaluation read from the lines of `corpus`
+// (data::make_segment_pairs; `seed` draws where each pair splits into its two segments).
+std::vector<data::SegmentPair> masked_lm_pairs(const data::Tokenizer& tokenizer,
+                                               const std::vector<std::string>& corpus,
+                                               int64_t max_length, uint64_t seed);
 
 }  // namespace slimformer::pipeline

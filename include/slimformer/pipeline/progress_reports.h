@@ -15,7 +15,8 @@ namespace slimformer::pipeline {
 // Updates with loss, learning rate and throughput; a log line per validation.
 train::TrainCallbacks training_progress(const std::string& label);
 
-// For MeasureOptions::on_progress: rounds done of all, and the model being timed.
+// Items done of all with a note: for MeasureOptions::on_progress the rounds and the model being
+// timed, for a passage cache the passages.
 std::function<void(int64_t, int64_t, const std::string&)> measurement_progress(
     const std::string& label);
 

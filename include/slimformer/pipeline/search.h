@@ -51,7 +51,7 @@ struct SearchStageOptions {
   // every tenth training example, held out. Empty: scored by held-out masked-token accuracy.
   std::vector<std::string> glue_tasks;
   int64_t glue_steps = 600;
-  GlueData glue;  // glue_dir and max_length of those tasks
+  std::string glue_dir = "data/glue";  // their files; examples as long as the search's pairs
   methods::SamplerOptions sampler;
   // Stage 2 keeps the sizes, stage 3 the expressions of this architecture; empty: the best of
   // the previous stage in the log.

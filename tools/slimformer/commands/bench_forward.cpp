@@ -2,8 +2,10 @@
 // and its magnitude-pruned copies) by batch and length, on random tokens, models alternating
 // within each round. The product with each weight goes through nn::Linear's WeightProduct, so a
 // pruned matrix past the measured crossover runs the sparse kernel as in every other command;
-// SLIMFORMER_SPARSE_KERNELS=0 gives the same weights through OpenBLAS. One JSON line per model,
-// setting and round: milliseconds per batch and tokens/s.
+// --sparse-kernels 0,auto,always runs each model under each choice of products (the same weights
+// through OpenBLAS, the switch, every pruned matrix through the kernel), alternating within each
+// round. One JSON line per model, kernel choice, setting and round: milliseconds per batch and
+// tokens/s.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -11,6 +13,7 @@
 #include "commands.h"
 #include "options.h"
 #include "slimformer/core/error.h"
+#include "slimformer/kernels/sparse_matmul.h"
 #include "slimformer/models/encoder.h"
 #include "slimformer/train/checkpoint.h"
 
@@ -21,6 +24,7 @@ namespace {
 struct ForwardBenchOptions {
   std::vector<std::string> models;
   std::vector<std::string> settings = {"1x128", "32x128"};
+  std::vector<std::string> sparse_kernels;  // empty: SLIMFORMER_SPARSE_KERNELS's choice
   int64_t rounds = 3, steps = 20, warmup = 3;
 };
 
@@ -28,6 +32,15 @@ void bench_forward(const ForwardBenchOptions& o) {
   std::vector<std::pair<int64_t, int64_t>> settings;
   for (const auto& text : o.settings)
     settings.push_back(parse_pair(text, "--settings", "BATCHxLENGTH", "32x128"));
+  std::vector<kernels::SparseKernels> choices;
+  if (o.sparse_kernels.empty()) choices.push_back(kernels::sparse_kernels_mode());
+  for (const auto& text : o.sparse_kernels) {
+    try {
+      choices.push_back(kernels::parse_sparse_kernels(text));
+    } catch (const std::invalid_argument& error) {
+      throw core::UserError(std::string("--sparse-kernels ") + error.what());
+    }
+  }
   // Loaded before inference mode: their parameters must stay ordinary tensors.
   std::vector<std::shared_ptr<models::EncoderModelImpl>> models;
   for (const auto& dir : o.models) {
@@ -44,20 +57,24 @@ void bench_forward(const ForwardBenchOptions& o) {
   for (const auto& [batch, length] : settings) {
     for (int64_t round = 0; round < o.rounds; ++round) {
       for (size_t m = 0; m < models.size(); ++m) {
-        auto& model = *models[m];
-        torch::Tensor tokens =
-            torch::randint(4, model.config().vocab_size, {batch, length}, torch::kInt64);
-        torch::Tensor segments = torch::zeros_like(tokens);
-        const double seconds =
-            time_steps([&] { model.encode(tokens, segments); }, o.warmup, o.steps);
-        nlohmann::json line = {{"bench", "forward"},
-                               {"model", o.models[m]},
-                               {"batch", batch},
-                               {"length", length},
-                               {"round", round},
-                               {"ms_per_batch", 1000.0 * seconds / double(o.steps)},
-                               {"tokens_per_second", double(batch * length * o.steps) / seconds}};
-        std::cout << line.dump() << std::endl;
+        for (size_t c = 0; c < choices.size(); ++c) {
+          kernels::set_sparse_kernels_mode(choices[c]);
+          auto& model = *models[m];
+          torch::Tensor tokens =
+              torch::randint(4, model.config().vocab_size, {batch, length}, torch::kInt64);
+          torch::Tensor segments = torch::zeros_like(tokens);
+          const double seconds =
+              time_steps([&] { model.encode(tokens, segments); }, o.warmup, o.steps);
+          nlohmann::json line = {{"bench", "forward"},
+                                 {"model", o.models[m]},
+                                 {"sparse_kernels", kernels::sparse_kernels_name(choices[c])},
+                                 {"batch", batch},
+                                 {"length", length},
+                                 {"round", round},
+                                 {"ms_per_batch", 1000.0 * seconds / double(o.steps)},
+                                 {"tokens_per_second", double(batch * length * o.steps) / seconds}};
+          std::cout << line.dump() << std::endl;
+        }
       }
     }
   }
@@ -75,7 +92,12 @@ void add_bench_forward(CLI::App* bench) {
   cmd->add_option("--settings", o->settings, "BATCHxLENGTH settings")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--rounds", o->rounds, "rounds; models alternate within each")
+  cmd->add_option("--sparse-kernels", o->sparse_kernels,
+                  "which products take the sparse kernel, each in turn: 0 (none), auto (the "
+                  "measured switch), always (every matrix at least half zeros); default: "
+                  "SLIMFORMER_SPARSE_KERNELS's")
+      ->delimiter(',');
+  cmd->add_option("--rounds", o->rounds, "rounds; models and kernel choices alternate within each")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--steps", o->steps, "timed forward passes per model, setting and round")

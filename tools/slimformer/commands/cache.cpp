@@ -5,9 +5,9 @@
 #include "commands.h"
 #include "options.h"
 #include "slimformer/core/files.h"
-#include "slimformer/core/progress_bar.h"
 #include "slimformer/core/runtime.h"
 #include "slimformer/core/settings.h"
+#include "slimformer/pipeline/progress_reports.h"
 #include "slimformer/pipeline/qa_service.h"
 
 namespace slimformer::tools {
@@ -38,10 +38,8 @@ void register_cache(CLI::App& app) {
     if (o.output.empty()) throw core::UserError("--output is required");
     o.float16 = s.get_bool("cache.float16");
     o.device = core::parse_device(common->device);
-    auto bar = std::make_shared<core::ProgressBar>("cache");
-    o.progress = [bar](int64_t done, int64_t total) {
-      bar->update(done, total, "passages");
-      if (done == total) bar->finish();
+    o.progress = [bar = pipeline::measurement_progress("cache")](int64_t done, int64_t total) {
+      bar(done, total, "passages");
     };
     const auto report = pipeline::build_passage_cache(o);
     fmt::print(

@@ -85,6 +85,18 @@ void evaluate_glue(const train::LoadedModel& model, const pipeline::EvaluationOp
   for (const auto& [k, v] : evaluator->details()) fmt::print("{} {:.2f}\n", k, v);
 }
 
+// Masked-token accuracy and loss of a masked-LM encoder on the sentence pairs of --text, or on
+// the held-out pairs of the text its record says it was pre-trained on.
+void evaluate_masked_lm(const train::LoadedModel& model, const pipeline::EvaluationOptions& options,
+                        const std::string& model_dir) {
+  auto evaluator = pipeline::make_evaluator(model, options, model_dir);
+  evaluator->evaluate({});
+  fmt::print("{}  ({}, {} sentence pairs)\n", evaluator->summary(),
+             options.text.empty() ? "the held-out pairs of its pre-training text" : options.text,
+             evaluator->examples());
+  for (const auto& [k, v] : evaluator->details()) fmt::print("{} {:.4f}\n", k, v);
+}
+
 // The held-out articles of SQuAD, scored with the windows the model was fine-tuned with.
 void evaluate_squad(const train::LoadedModel& model, const std::string& file,
                     const torch::Device& device) {
@@ -121,7 +133,10 @@ void register_evaluate(CLI::App& app) {
   cmd->add_option("--output", *output, "write translations.txt and results.json to this directory");
   add_decode_options(cmd, *decode);
   auto text = std::make_shared<TextOptions>();
-  cmd->add_option("--text", text->text, "causal LM: running text to score (plain or .gz)")
+  cmd->add_option("--text", text->text,
+                  "causal LM: running text to score (plain or .gz); masked-LM encoder: text whose "
+                  "sentence pairs are scored (default: the held-out pairs of its pre-training "
+                  "text)")
       ->group("Language model");
   cmd->add_option("--context", text->context,
                   "causal LM: tokens per scoring window (0: the model's context)")
@@ -167,11 +182,7 @@ void register_evaluate(CLI::App& app) {
       if (config.is_causal_lm()) return evaluate_language_model(*model, *text, *output);
       if (config.is_encoder()) {
         if (config.encoder_head == "span") return evaluate_squad(*model, *squad_file, device);
-        if (config.encoder_head == "mlm")
-          throw core::UserError(fmt::format(
-              "{} is a masked-LM encoder; evaluate scores it once fine-tuned (finetune --glue "
-              "TASK or --squad)",
-              *model_dir));
+        if (config.encoder_head == "mlm") return evaluate_masked_lm(*model, given, *model_dir);
         return evaluate_glue(*model, given, *model_dir);
       }
     }

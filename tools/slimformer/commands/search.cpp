@@ -156,8 +156,7 @@ void register_search(CLI::App& app) {
         s.fail("search.glue_tasks", "must name each task once");
     }
     o.glue_steps = s.get_int_at_least("search.glue_steps", 1);
-    o.glue.glue_dir = s.get_string("data.glue_dir");
-    o.glue.max_length = run.data.max_length;
+    o.glue_dir = s.get_string("data.glue_dir");
     o.sampler.kind = s.get_choice("search.sampler", {"lanas", "random"});
     o.sampler.seed = static_cast<uint64_t>(s.get_int("search.seed"));
     o.sampler.initial_samples = s.get_int_at_least("search.initial_samples", 0);
