@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "slimformer/core/error.h"
-#include "slimformer/core/text_list.h"
 #include "slimformer/pipeline/pretrain_corpus.h"
+#include "slimformer/pipeline/run_record.h"
 #include "slimformer/tasks/masked_lm_task.h"
 
 namespace slimformer::pipeline {
@@ -58,41 +58,19 @@ struct HeldOutPairs {
 // 1 scores as its own validation did. Pairs are split with seed 1 whatever the run's seed, so
 // that runs of several seeds are scored on the same pairs.
 HeldOutPairs recorded_held_out_pairs(const train::LoadedModel& m, const std::string& name) {
-  const auto& record = m.record;
-  const nlohmann::json* data = nullptr;
-  if (record.is_object() && record.contains("options") && record["options"].is_object() &&
-      record["options"].contains("data"))
-    data = &record["options"]["data"];
-  if (!data || !data->is_object() || !data->contains("train_text") ||
-      !data->contains("valid_pairs") || !(*data)["valid_pairs"].is_number_integer())
+  const auto recorded = recorded_masked_lm_text(m.record, name);
+  if (recorded.files.empty() || !recorded.valid_pairs)
     throw core::UserError(
         fmt::format("{} records no pre-training text to score it on: give --text FILE", name));
-  // A list, or the comma-separated text the command line gave.
-  const auto& text = (*data)["train_text"];
-  std::vector<std::string> files;
-  if (text.is_string()) files = core::split_commas(text.get<std::string>());
-  for (const auto& file : text.is_array() ? text : nlohmann::json::array()) {
-    if (!file.is_string())
-      throw core::UserError(fmt::format("{}: options.data.train_text must list files", name));
-    files.push_back(file.get<std::string>());
-  }
-  if (files.empty())
-    throw core::UserError(fmt::format("{}: options.data.train_text names no file", name));
-  const int64_t held_out = (*data)["valid_pairs"].get<int64_t>();
-  int64_t max_length = m.model->config().max_position_embeddings;
-  if (data->contains("max_length") && (*data)["max_length"].is_number_integer())
-    max_length = std::min(max_length, (*data)["max_length"].get<int64_t>());
-  auto pairs = masked_lm_pairs(*m.tokenizer, read_pretrain_corpus(files), max_length, 1);
+  const int64_t positions = m.model->config().max_position_embeddings;
+  const int64_t max_length =
+      recorded.max_length > 0 ? std::min(positions, recorded.max_length) : positions;
+  auto pairs = masked_lm_pairs(*m.tokenizer, read_pretrain_corpus(recorded.files), max_length, 1);
+  const int64_t held_out = *recorded.valid_pairs;
   if (held_out <= 0 || held_out > int64_t(pairs.size()))
     throw core::UserError(fmt::format("{}: options.data.valid_pairs {} is not in [1, {}]", name,
                                       held_out, pairs.size()));
-  HeldOutPairs out{{pairs.end() - held_out, pairs.end()}, 4096};
-  const auto& options = record["options"];
-  if (options.contains("train") && options["train"].is_object() &&
-      options["train"].contains("max_tokens") && options["train"]["max_tokens"].is_number_integer())
-    out.max_tokens = options["train"]["max_tokens"].get<int64_t>();
-  out.max_tokens = std::max(out.max_tokens, max_length);
-  return out;
+  return {{pairs.end() - held_out, pairs.end()}, std::max(recorded.max_tokens, max_length)};
 }
 
 }  // namespace
@@ -114,6 +92,5 @@ std::unique_ptr<eval::ModelEvaluator> masked_lm_evaluator(const train::LoadedMod
   if (pairs.empty()) throw core::UserError(fmt::format("--text {}: no text", o.text));
   return std::make_unique<MaskedLMEvaluator>(m, std::move(pairs), metric, max_tokens, o.device);
 }
-
 
 }  // namespace slimformer::pipeline

@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "slimformer/core/json_fields.h"
+#include "slimformer/core/text_list.h"
 #include "slimformer/data/glue.h"
 
 namespace slimformer::pipeline {
@@ -106,6 +107,24 @@ json text_task_record(const data::TextTask& task, const std::string& train_file,
   if (data::is_glue_task(task.name) && task.to_json() == data::glue_task(task.name).to_json())
     record["glue"] = task.name;
   return record;
+}
+
+RecordedMaskedLMText recorded_masked_lm_text(const json& record, const std::string& source) {
+  RecordedMaskedLMText out;
+  const auto options = object_member(record, "options");
+  const auto data = object_member(options, "data");
+  const std::string where = fmt::format("{} options.data", source);
+  // A list, or the comma-separated text the command line gave.
+  if (data.contains("train_text") && data.at("train_text").is_string())
+    out.files = core::split_commas(data.at("train_text").get<std::string>());
+  else
+    out.files = field_or(data, "train_text", out.files, where);
+  if (data.contains("valid_pairs"))
+    out.valid_pairs = field_or<int64_t>(data, "valid_pairs", 0, where);
+  out.max_length = field_or(data, "max_length", out.max_length, where);
+  out.max_tokens = field_or(object_member(options, "train"), "max_tokens", out.max_tokens,
+                            fmt::format("{} options.train", source));
+  return out;
 }
 
 std::vector<std::string> chain_labels(const json& record, const std::string& source) {

@@ -48,6 +48,16 @@ RecordedTextTask recorded_text_task(const nlohmann::json& record,
 nlohmann::json text_task_record(const data::TextTask& task, const std::string& train_file,
                                 const std::string& dev_file);
 
+// What a masked-LM run (pretrain, or the search's distillations) recorded of its text.
+struct RecordedMaskedLMText {
+  std::vector<std::string> files;      // options.data.train_text; none when not recorded
+  std::optional<int64_t> valid_pairs;  // the last N pairs it held out
+  int64_t max_length = 0;              // tokens per pair (0: not recorded)
+  int64_t max_tokens = 4096;           // tokens per batch, which decide each pair's masking
+};
+RecordedMaskedLMText recorded_masked_lm_text(const nlohmann::json& record,
+                                             const std::string& source = "slimformer.json");
+
 // One line per step of a record's compression_chain: "sparsify (sparsity 0.7, schedule gradual)".
 std::vector<std::string> chain_labels(const nlohmann::json& record,
                                       const std::string& source = "slimformer.json");
