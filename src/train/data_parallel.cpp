@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 
@@ -153,6 +154,9 @@ class GlooCollective final : public Collective {
 std::shared_ptr<Collective> Collective::join(const DataParallelOptions& o) {
   o.check();
   quiet_c10d_logging();
+  // A lost peer must surface as Gloo's error, which names it, not kill this process: a write to a
+  // socket whose peer has gone raises SIGPIPE, and Gloo's writes do not suppress it.
+  std::signal(SIGPIPE, SIG_IGN);
   const auto timeout = std::chrono::seconds(o.timeout_seconds);
   c10::intrusive_ptr<c10d::TCPStore> store;
   try {

@@ -18,5 +18,5 @@ fi
 export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
 cmake -S "$src/fuzz" -B "$build" -DCMAKE_CXX_COMPILER="$compiler" >"$probe/configure.log" 2>&1 &&
   cmake --build "$build" -j 2 >"$probe/build.log" 2>&1 ||
-  { tail -20 "$probe/configure.log" "$probe/build.log"; echo "FAILED: the instrumented build"; exit 1; }
+  { tail -n 20 "$probe/configure.log" "$probe/build.log"; echo "FAILED: the instrumented build"; exit 1; }
 echo "built: $(cd "$build" && ls fuzz_* sanitized_unit_tests 2>/dev/null | grep -v '\.a$' | tr '\n' ' ')"
