@@ -7,10 +7,14 @@
 # pruning at the same sparsity (the control), and pruning per task during fine-tuning from the
 # densely pre-trained model instead of once during pre-training. Writes OUT/table.tsv and three
 # SVG charts (average score, pre-training loss, downstream training loss); a finished step is
-# skipped when the script is run again.
+# skipped when the script is run again. SEEDS repeats the control's comparison (magnitude and
+# random pruning at SEED_LEVELS, by default RANDOM_LEVELS) under more seeds: the seed of batching
+# and dropout in both stages, and of the random choice; they add OUT/seeds.tsv and a mean ± sd
+# table.
 #   recipes/pruning-transfer.sh models/encoder-base runs/pruning-transfer
 # Environment: LEVELS (default "0 0.3 0.5 0.7 0.9"), RANDOM_LEVELS ("0.7"), PER_TASK_LEVELS
-# ("0.7"), PRETRAIN_STEPS (300), SLIMFORMER (build/slimformer). Extra arguments go to every run.
+# ("0.7"), SEEDS (none: seed 1 only), SEED_LEVELS, PRETRAIN_STEPS (300), SLIMFORMER
+# (build/slimformer). Extra arguments go to every run.
 set -euo pipefail
 if [ $# -lt 2 ]; then
   echo "usage: $0 MODEL OUTPUT_DIR [options for every run...]" >&2
@@ -47,8 +51,9 @@ pretrain() {  # NAME SPARSITY [pruning flags]
 
 # Fine-tunes on each task: holding the loaded model's zeros (PER_TASK_SPARSITY 0), or pruning
 # gradually to PER_TASK_SPARSITY over the first 30% of the task's updates.
-finetune() {  # NAME FROM PER_TASK_SPARSITY
+finetune() {  # NAME FROM PER_TASK_SPARSITY [flags]
   local name=$1 from=$2 sparsity=$3
+  shift 3
   for task_steps in SST-2:1000 CoLA:400; do
     local task=${task_steps%%:*} n=${task_steps##*:}
     local pruning=(--keep-zeros)
@@ -56,7 +61,7 @@ finetune() {  # NAME FROM PER_TASK_SPARSITY
     run_once "$out/$name/$task" "$out/$name/$task.log" \
       "$bin" finetune "$from" --glue "$task" --max-steps "$n" --warmup-steps $((n / 10)) \
       --max-tokens 1024 --validate-every $((n / 5)) --output "$out/$name/$task" \
-      "${pruning[@]}" "${EXTRA[@]}"
+      "${pruning[@]}" "$@" "${EXTRA[@]}"
   done
 }
 
@@ -75,6 +80,18 @@ for s in ${PER_TASK_LEVELS:-0.7}; do
   mkdir -p "$out/magnitude-0" "$out/per-task-$s"
   pretrain "magnitude-0" 0
   finetune "per-task-$s" "$out/magnitude-0/pretrain/last" "$s"
+done
+for seed in ${SEEDS:-}; do
+  if [ "$seed" = 1 ]; then continue; fi  # seed 1 is the rows above
+  for s in ${SEED_LEVELS:-${RANDOM_LEVELS:-0.7}}; do
+    for kind in magnitude random; do
+      name="$kind-$s-seed$seed"
+      by=(); if [ "$kind" = random ]; then by=(--prune-by random --prune-seed "$seed"); fi
+      mkdir -p "$out/$name"
+      pretrain "$name" "$s" --seed "$seed" "${by[@]}"
+      finetune "$name" "$out/$name/pretrain/last" 0 --seed "$seed"
+    done
+  done
 done
 python3 "$(dirname "$0")/pruning_transfer_table.py" "$out"
 "$bin" chart "$out/table.tsv" --x sparsity --y average --group pruned \
