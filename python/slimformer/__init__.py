@@ -194,23 +194,19 @@ def load(path: PathLike, device: str = "cpu") -> Model:
 _SCHEDULE_KEYS = {"lr": "peak_lr", "schedule": "kind", "warmup_steps": "warmup_steps"}
 _RUN_KEYS = {"max_tokens", "label_smoothing", "device"}
 
-# What the program's commands that change a model fine-tune with (prune-modules, rewind,
-# sparsify, linearize, decompose).
-_FINETUNE_DEFAULTS = {"schedule": "constant", "lr": 3e-4, "warmup_steps": 0, "clip_norm": 1.0,
-                      "validate_every": 100, "label_smoothing": 0.1}
-# What `slimformer finetune` trains an encoder's new head with.
-_ENCODER_DEFAULTS = {"optimizer": "adamw", "lr": 1e-4, "weight_decay": 0.01, "schedule": "linear",
-                     "warmup_steps": 100, "max_steps": 1000, "validate_every": 200,
-                     "label_smoothing": 0.0}
-# What `slimformer search` distils with.
-_SEARCH_DEFAULTS = {"optimizer": "adamw", "lr": 5e-4, "weight_decay": 0.01, "schedule": "linear",
-                    "warmup_steps": 20, "max_tokens": 2048, "clip_norm": 1.0,
-                    "label_smoothing": 0.0, "validate_every": 300}
+# The program's defaults of each kind of run (one table in the library): what the commands that
+# change a model fine-tune with (prune-modules, rewind, sparsify, linearize, decompose), what
+# `slimformer finetune` trains an encoder with, and what `slimformer search` distils with.
+_FINETUNE_DEFAULTS = _native.training_defaults("model_change")
+_ENCODER_DEFAULTS = _native.training_defaults("encoder_finetune")
+_SEARCH_DEFAULTS = _native.training_defaults("search")
+# Data, not training: the translation sentences validation decodes for BLEU.
+_DATA_KEYS = {"bleu_samples"}
 
 
 def _training_run(given: Mapping[str, Any] | None, defaults: Mapping[str, Any],
                   output: PathLike | None = None) -> Any:
-    keys = {**defaults, **(given or {})}
+    keys = {**{k: v for k, v in defaults.items() if k not in _DATA_KEYS}, **(given or {})}
     run = _native.TrainingRun()
     for key, value in keys.items():
         if key in _SCHEDULE_KEYS:
@@ -239,7 +235,7 @@ def _surgery_run(model: PathLike, out: PathLike, paths: Sequence[str] = (), *,
     run.finetune = _training_run(training, _FINETUNE_DEFAULTS)
     run.data = options("FinetuneData", data)
     if "bleu_samples" not in (data or {}).get("translation", {}):
-        run.data.translation.bleu_samples = 300
+        run.data.translation.bleu_samples = _FINETUNE_DEFAULTS["bleu_samples"]
     run.measure = options("MeasureOptions", repeats=repeats, evaluation=evaluation or {})
     device = (training or {}).get("device")
     if device:

@@ -18,6 +18,7 @@
 #include "slimformer/pipeline/progress_reports.h"
 #include "slimformer/pipeline/search.h"
 #include "slimformer/pipeline/sparsify.h"
+#include "slimformer/pipeline/training_defaults.h"
 
 namespace py = pybind11;
 namespace fs = std::filesystem;
@@ -226,9 +227,18 @@ std::string train_student(const pipeline::SearchRun& run, const std::string& arc
   return pipeline::train_student(full, architecture, name, steps).string();
 }
 
+// The program's training defaults of one kind of run, keyed without their "train." prefix.
+py::dict training_defaults(const std::string& kind) {
+  py::dict out;
+  for (const auto& [key, value] : pipeline::training_defaults(kind))
+    out[py::str(key.substr(key.find('.') + 1))] = to_python(value);
+  return out;
+}
+
 }  // namespace
 
 void bind_pipeline(py::module_& m) {
+  m.def("training_defaults", &training_defaults, py::arg("kind"));
   m.def("measure", &measure, py::arg("models"), py::arg("options"));
   m.def("compare", &compare, py::arg("models"), py::arg("options"), py::arg("out"));
   m.def("finetune", &finetune, py::arg("start_from"), py::arg("data"), py::arg("run"));

@@ -198,7 +198,7 @@ fs::path ensure_glue_supernet(const SearchRun& run, const fs::path& dir, const f
                               const SearchStageOptions& options, tasks::TaskParts parts) {
   const fs::path model_dir = dir / "model";
   std::vector<data::TextTask> task_list;
-  json names = json::array();
+  std::vector<std::string> names;
   for (const auto& part : *parts) {
     task_list.push_back(part.task);
     names.push_back(part.task.name);
@@ -206,16 +206,12 @@ fs::path ensure_glue_supernet(const SearchRun& run, const fs::path& dir, const f
   // A super-network fine-tuned on other tasks (or in another order) has other head slices.
   for (const auto& existing : {model_dir, dir / "finetune" / "last"}) {
     if (!fs::exists(existing)) continue;
-    json trained = json::array();
-    const json record = train::read_record(existing);
-    if (record.is_object() && record.contains("tasks") && record["tasks"].is_array())
-      for (const auto& t : record["tasks"])
-        if (t.is_object() && t.contains("task") && t["task"].is_object())
-          trained.push_back(t["task"].value("name", json("")));
+    const auto trained = tasks::recorded_task_names(train::read_record(existing),
+                                                    (existing / "slimformer.json").string());
     if (trained != names)
       throw core::UserError(
           fmt::format("{} was fine-tuned on the tasks {}, not {}; give another --output",
-                      existing.string(), trained.dump(), names.dump()));
+                      existing.string(), json(trained).dump(), json(names).dump()));
   }
   if (fs::exists(model_dir)) return model_dir;
   TrainingRun r = budgeted_run(run, dir / "finetune", steps, /*resume=*/true);

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "slimformer/core/error.h"
+#include "slimformer/core/json_fields.h"
 #include "slimformer/train/checkpoint.h"
 
 namespace slimformer::tasks {
@@ -18,6 +19,19 @@ std::vector<eval::LabelSlice> label_slices(const std::vector<data::TextTask>& ta
     offset += task.num_labels();
   }
   return slices;
+}
+
+std::vector<std::string> recorded_task_names(const nlohmann::json& record,
+                                             const std::string& source) {
+  std::vector<std::string> names;
+  const auto tasks = core::field_or(record, "tasks", nlohmann::json::array(), source);
+  if (!tasks.is_array())
+    throw core::UserError(
+        fmt::format("{}: tasks holds {}, not a list", source, tasks.dump().substr(0, 60)));
+  for (const auto& entry : tasks)
+    names.push_back(core::field_or(core::object_member(entry, "task"), "name", std::string(),
+                                   source + " tasks[].task"));
+  return names;
 }
 
 int64_t total_labels(const std::vector<data::TextTask>& tasks) {
@@ -41,14 +55,16 @@ MultiTaskGlueTask::MultiTaskGlueTask(models::EncoderModel model,
     throw core::UserError(fmt::format("the model has {} outputs; the {} tasks need {} together",
                                       model_->config().num_labels, tasks.size(),
                                       total_labels(tasks)));
-  for (size_t t = 0; t < parts_->size(); ++t)
-    part_batches_.push_back(train::token_budget_batches(
-        data::pair_lengths((*parts_)[t].train.inputs), options_.max_tokens,
-        options_.seed * 131 + static_cast<int64_t>(t)));
 }
 
 const std::vector<MultiTaskGlueTask::TaskBatch>& MultiTaskGlueTask::batches(int64_t epoch) {
   if (epoch == batches_epoch_) return batches_;
+  // Planned on first use: a task built only to validate (a search's scorer) plans none.
+  if (part_batches_.empty())
+    for (size_t t = 0; t < parts_->size(); ++t)
+      part_batches_.push_back(train::token_budget_batches(
+          data::pair_lengths((*parts_)[t].train.inputs), options_.max_tokens,
+          options_.seed * 131 + static_cast<int64_t>(t)));
   batches_.clear();
   for (size_t t = 0; t < parts_->size(); ++t)
     for (const auto& indices : part_batches_[t].at(epoch)) batches_.push_back({t, indices});

@@ -90,6 +90,17 @@ def test_options_are_checked_by_name():
         slimformer.sparsify(TRANSLATOR, "unused", sparsity=1.5)
 
 
+@pytest.mark.parametrize("command,defaults", [("finetune", "_ENCODER_DEFAULTS"),
+                                              ("search", "_SEARCH_DEFAULTS"),
+                                              ("sparsify", "_FINETUNE_DEFAULTS")])
+def test_training_defaults_are_the_programs(program, command, defaults):
+    train = json.loads(program(command, "--dump-config"))["train"]
+    given = getattr(slimformer, defaults)
+    assert given, "no defaults"
+    for key, value in given.items():
+        assert train[key] == value, f"{command} --{key}"
+
+
 def _user_task_csv(path, source, rows):
     """SST-2 sentences as a user's CSV with its own column names and labels."""
     with gzip.open(source, "rt", encoding="utf-8") as f, open(path, "w", newline="",

@@ -467,6 +467,26 @@ TEST(MultiTaskGlue, ABatchTrainsOnlyItsTasksOutputsAndValidationAveragesTheTasks
   EXPECT_EQ(task->primary_metric(), "average");
 }
 
+TEST(MultiTaskGlue, ACheckpointRecordsItsTasksInHeadOrder) {
+  testing::TempDir dir;
+  small_multi_task()->write_model(dir.path(), {{"command", "finetune"}});
+  const auto record = train::read_record(dir.path());
+  EXPECT_EQ(tasks::recorded_task_names(record, "slimformer.json"),
+            (std::vector<std::string>{"WNLI", "STS-B"}));
+  EXPECT_TRUE(tasks::recorded_task_names({{"command", "finetune"}}, "x").empty());
+  testing::expect_user_error(
+      [] {
+        tasks::recorded_task_names({{"tasks", 3}}, "run/slimformer.json");
+      },
+      "run/slimformer.json: tasks holds 3, not a list");
+  testing::expect_user_error(
+      [] {
+        tasks::recorded_task_names({{"tasks", {{{"task", {{"name", 7}}}}}}}, "r.json");
+      },
+      "r.json tasks[].task: name holds 7, of the wrong type ([json.exception.type_error.302] "
+      "type must be string, but is number)");
+}
+
 TEST(MultiTaskGlue, RefusesAHeadOfTheWrongSize) {
   testing::expect_user_error([] { small_multi_task(2); },
                              "the model has 2 outputs; the 2 tasks need 3 together");

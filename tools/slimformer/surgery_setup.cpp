@@ -13,6 +13,7 @@
 #include "slimformer/methods/importance/importance_io.h"
 #include "slimformer/methods/surgery/module_surgery.h"
 #include "slimformer/pipeline/progress_reports.h"
+#include "slimformer/pipeline/training_defaults.h"
 #include "translation_setup.h"
 
 namespace slimformer::tools {
@@ -62,12 +63,7 @@ void add_finetune_options(CommandOptions& options) {
   add_language_model_data_options(options);
   options.add("data.glue_dir", "data/glue",
               "encoders: directory with <task>/train.tsv[.gz] and dev.tsv[.gz]");
-  options.set_default("train.schedule", "constant");
-  options.set_default("train.lr", 3e-4);
-  options.set_default("train.warmup_steps", 0);
-  options.set_default("train.clip_norm", 1.0);
-  options.set_default("train.validate_every", 100);
-  options.set_default("train.bleu_samples", 300);
+  options.set_defaults(pipeline::model_change_finetune_defaults());
 }
 
 void add_test_options(CommandOptions& options) {

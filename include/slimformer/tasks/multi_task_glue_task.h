@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "slimformer/tasks/glue_task.h"
@@ -25,6 +26,11 @@ using TaskParts = std::shared_ptr<const std::vector<TaskPart>>;
 // The head's slice of each task, in order, and the outputs they need together.
 std::vector<eval::LabelSlice> label_slices(const std::vector<data::TextTask>& tasks);
 int64_t total_labels(const std::vector<data::TextTask>& tasks);
+
+// The names of the tasks a MultiTaskGlueTask checkpoint's record (slimformer.json, read from
+// `source`) was fine-tuned on, in head order; empty for any other record.
+std::vector<std::string> recorded_task_names(const nlohmann::json& record,
+                                             const std::string& source);
 
 class MultiTaskGlueTask : public train::TrainingTask {
  public:

@@ -13,6 +13,7 @@
 #include "slimformer/core/runtime.h"
 #include "slimformer/data/glue.h"
 #include "slimformer/pipeline/encoder_finetune.h"
+#include "slimformer/pipeline/training_defaults.h"
 #include "slimformer/train/checkpoint.h"
 #include "squad_setup.h"
 #include "training_setup.h"
@@ -59,16 +60,8 @@ void add_finetune_options(CommandOptions& options) {
   add_data_parallel_options(options);
   add_distillation_options(options);
   add_pruning_options(options, /*with_target=*/true);
-  options.set_defaults({{"train.optimizer", "adamw"},
-                        {"train.lr", 1e-4},
-                        {"train.weight_decay", 0.01},
-                        {"train.schedule", "linear"},
-                        {"train.warmup_steps", 100},
-                        {"train.max_steps", 1000},
-                        {"train.max_tokens", 4096},
-                        {"train.label_smoothing", 0.0},
-                        {"train.validate_every", 200},
-                        {"output", "runs/finetune"}});
+  options.set_defaults(pipeline::encoder_finetune_defaults());
+  options.set_default("output", "runs/finetune");
 }
 
 void print_run(const train::TrainResult& result) {

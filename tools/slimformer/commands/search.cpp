@@ -17,6 +17,7 @@
 #include "parallel_setup.h"
 #include "slimformer/core/error.h"
 #include "slimformer/data/glue.h"
+#include "slimformer/pipeline/training_defaults.h"
 #include "slimformer/train/trainer.h"
 #include "training_setup.h"
 
@@ -85,16 +86,8 @@ void add_search_options(CommandOptions& options) {
               "super-networks exist and share the search log (more machines: start search there "
               "with the same --output on a shared filesystem)",
               "--nproc");
-  options.set_defaults({{"train.optimizer", "adamw"},
-                        {"train.lr", 5e-4},
-                        {"train.weight_decay", 0.01},
-                        {"train.schedule", "linear"},
-                        {"train.warmup_steps", 20},
-                        {"train.max_tokens", 2048},
-                        {"train.clip_norm", 1.0},
-                        {"train.label_smoothing", 0.0},
-                        {"train.validate_every", 300},
-                        {"output", "runs/search"}});
+  options.set_defaults(pipeline::search_training_defaults());
+  options.set_default("output", "runs/search");
 }
 
 }  // namespace
